@@ -1,0 +1,95 @@
+"""Calibration / evaluation data: .npz files keyed by input name, validated against the model."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.errors import DataError, InputFileError
+
+LABELS_KEY = "labels"  # in an --eval .npz: integer class labels, one per sample
+MIN_CALIBRATION = 20
+MAX_CALIBRATION = 300
+
+
+def load_npz(path: str | Path, role: str) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"The {role} data file does not exist.", got=str(path), tip="Check the path.")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise InputFileError(
+            f"The {role} data file is not a readable .npz archive ({exc}).",
+            got=str(path),
+            tip="Write it with numpy.savez(path, <input_name>=array, ...).",
+        ) from exc
+
+
+def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
+    """Check names and per-sample shapes against the model inputs; return the number of samples."""
+    names = [s.name for s in specs]
+    given = sorted(k for k in data if k != LABELS_KEY)
+    if sorted(names) != given:
+        raise DataError(
+            f"The {role} data's arrays do not match the model's input names.",
+            got=f"arrays {given}; the model's inputs are {names}",
+            tip=f"Save one array per input, keyed by input name: numpy.savez(path, {', '.join(f'{n}=...' for n in names)})"
+            + (f"; put labels under '{LABELS_KEY}'." if role == "evaluation" else "."),
+        )
+    counts = set()
+    for spec in specs:
+        arr = data[spec.name]
+        want = tuple(spec.shape[1:])
+        got = tuple(arr.shape[1:])
+        if arr.ndim != len(spec.shape) or any(w is not None and w != g for w, g in zip(want, got)):
+            raise DataError(
+                f"The {role} data for input '{spec.name}' has the wrong shape.",
+                got=f"shape={tuple(arr.shape)}; the model expects (N, {', '.join(str(w) for w in want)})",
+                tip="Stack samples along the first axis; each sample must have the model's input shape.",
+            )
+        if not np.issubdtype(arr.dtype, np.number):
+            raise DataError(f"The {role} data for input '{spec.name}' is not numeric.", got=f"dtype={arr.dtype}")
+        counts.add(len(arr))
+    if len(counts) != 1:
+        raise DataError(f"The {role} arrays have different sample counts.", got=f"counts {sorted(counts)}")
+    n = counts.pop()
+    if role == "evaluation" and LABELS_KEY in data and len(data[LABELS_KEY]) != n:
+        raise DataError(
+            f"The evaluation labels do not match the number of samples.",
+            got=f"{len(data[LABELS_KEY])} labels for {n} samples",
+        )
+    return n
+
+
+def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:
+    """Validate calibration data and keep at most MAX_CALIBRATION samples, spread evenly."""
+    n = check_inputs(data, specs, "calibration")
+    if n < MIN_CALIBRATION:
+        raise DataError(
+            "Too few calibration samples for int8 quantization.",
+            got=f"{n} samples",
+            tip=f"Give at least {MIN_CALIBRATION} (100-300 real samples from the training data is typical).",
+        )
+    keep = np.linspace(0, n - 1, min(n, MAX_CALIBRATION)).round().astype(int)
+    return {s.name: np.asarray(data[s.name][keep], dtype=np.float32) for s in specs}
+
+
+def data_hash(data: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(data):
+        arr = np.ascontiguousarray(data[key])
+        h.update(f"{key}:{arr.dtype}:{arr.shape};".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def samples(data: dict[str, np.ndarray], specs):
+    """Yield one-sample feeds {name: (1, ...)} in order: what calibrators want."""
+    n = len(data[specs[0].name])
+    for i in range(n):
+        yield {s.name: data[s.name][i : i + 1] for s in specs}

@@ -1,0 +1,270 @@
+"""`edgekit convert`: one source model -> verified artifacts for each (target, precision).
+
+Artifacts are built once per (format, precision) in a work directory, then copied into
+build/<model>/<target>/<precision>/ through a staging directory, verified there with the device's runtime
+on the host, and only then renamed into place, so a failure never leaves a half-written artifact.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import edgekit
+from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
+from edgekit.converters.common import data as data_mod
+from edgekit.converters.common.source import SourceModel, file_sha256, load_source
+from edgekit.converters.common.verify import verify_artifact
+from edgekit.converters.recipes import Recipe, get_recipe
+from edgekit.errors import UsageError
+from edgekit.formats import FORMATS
+from edgekit.reporting.summary import render_markdown, summary_rows
+from edgekit.targets import Target
+
+log = logging.getLogger(__name__)
+REPORT_SCHEMA = "edgekit.convert-report/1"
+
+
+@dataclass(frozen=True)
+class Job:
+    target: Target
+    precision: str
+
+
+def plan_jobs(targets: list[Target], precision: str | None, every: bool) -> list[Job]:
+    """No --precision: every supported precision when --target all, else each target's default."""
+    jobs = []
+    for t in targets:
+        if precision == "all" or (precision is None and every):
+            jobs += [Job(t, p) for p in t.precisions]
+        else:
+            jobs.append(Job(t, t.check_precision(precision or t.default_precision)))
+    return jobs
+
+
+def check_supported(model: str, jobs: list[Job]) -> None:
+    """Reject requests no converter here can do, before any heavy import."""
+    if model.endswith(".onnx"):
+        bad = sorted({j.target.name for j in jobs if j.target.format == "tflite"})
+        if bad:
+            raise UsageError(
+                "Converting an .onnx model to LiteRT (.tflite) is not supported yet.",
+                got=f"{model} --target {', '.join(bad)}",
+                tip="Convert from the original Keras model or SavedModel, or pick an ONNX / OpenVINO target.",
+            )
+
+
+@dataclass
+class _Data:
+    calibration: dict[str, np.ndarray] | None
+    calibration_origin: str
+    eval_inputs: dict[str, np.ndarray]
+    evaluated_on: str
+    evaluate: Callable | None
+    metric: str | None
+    primary_output: str
+
+
+def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
+    specs = src.static_inputs()
+    primary = src.zoo.primary_output if src.zoo else src.outputs[0]
+    calibration, origin = None, "none"
+    if calib is not None:
+        calibration, origin = data_mod.calibration_subset(calib, specs), "--calib file"
+    elif src.zoo:
+        calibration, origin = src.zoo.calibration_inputs(recipe.calibration_samples), "zoo training split"
+    elif need_calib:
+        raise UsageError(
+            "int8 quantization needs real calibration data, and none was given.",
+            got=f"model {src.path} with no --calib",
+            tip=f"Pass --calib data.npz with {data_mod.MIN_CALIBRATION}+ training samples keyed by input name "
+            f"({', '.join(t.name for t in specs)}), or choose --precision fp32/fp16.",
+        )
+    if evald is not None:
+        data_mod.check_inputs(evald, specs, "evaluation")
+        inputs = {t.name: np.asarray(evald[t.name], np.float32) for t in specs}
+        labels = evald.get(data_mod.LABELS_KEY)
+        evaluate = None
+        if labels is not None:
+            def evaluate(predict, _x=inputs, _y=np.asarray(labels).astype(int)):
+                return {"top1": float(np.mean(predict(_x)[primary].argmax(-1) == _y)), "n_heldout": int(len(_y))}
+        return _Data(calibration, origin, inputs, "--eval file", evaluate, "top1" if evaluate else None, primary)
+    if src.zoo:
+        return _Data(calibration, origin, src.zoo.heldout_inputs(), "zoo held-out split", src.zoo.evaluate,
+                     src.zoo.metric, primary)
+    if calibration is None:
+        raise UsageError(
+            "Nothing to verify the artifacts on: no --eval and no --calib data.",
+            got=str(src.path),
+            tip="Pass --eval eval.npz (held-out samples keyed by input name, labels under 'labels').",
+        )
+    return _Data(calibration, origin, calibration, "calibration data (no --eval given: agreement only)",
+                 None, None, primary)
+
+
+class _Builder:
+    """Builds each (format, precision) artifact once, from lazily made intermediates."""
+
+    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path):
+        self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
+        self._cache: dict[tuple[str, str], Path] = {}
+        self._saved_model: Path | None = None
+        self._onnx_fp32: Path | None = None
+
+    def saved_model(self) -> Path:
+        if self._saved_model is None:
+            self._saved_model = self.src.export_saved_model(self.work / "saved_model")
+        return self._saved_model
+
+    def onnx_fp32(self) -> Path:
+        from edgekit.converters import onnx as onnx_conv
+
+        if self._onnx_fp32 is None:
+            dst = self.work / "fp32.onnx"
+            if self.src.kind == "onnx":
+                self._onnx_fp32 = onnx_conv.onnx_static_batch(self.src.path, dst)
+            else:
+                self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
+                    self.saved_model(), [t.name for t in self.src.inputs], dst)
+        return self._onnx_fp32
+
+    def build(self, fmt: str, precision: str) -> Path:
+        key = (fmt, precision)
+        if key not in self._cache:
+            out = self.work / f"{fmt}-{precision}"
+            out.mkdir()
+            _EXPORTERS[fmt](self, out / FORMATS[fmt].artifact, precision)
+            self._cache[key] = out
+        return self._cache[key]
+
+    def to_tflite(self, dst: Path, precision: str) -> None:
+        from edgekit._fs import atomic_write_bytes
+        from edgekit.converters.tflite import saved_model_to_tflite
+
+        atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model(), precision, self.calibration))
+
+    def to_onnx(self, dst: Path, precision: str) -> None:
+        from edgekit.converters import onnx as onnx_conv
+
+        base = self.onnx_fp32()
+        if precision == "fp32":
+            shutil.copyfile(base, dst)
+        elif precision == "fp16":
+            onnx_conv.onnx_to_fp16(base, dst)
+        else:
+            onnx_conv.onnx_to_int8(base, dst, self.calibration)
+
+    def to_openvino_ir(self, dst: Path, precision: str) -> None:
+        from edgekit.converters import openvino as ov_conv
+
+        shapes = {t.name: t.shape for t in self.src.static_inputs()}
+        if self.src.kind == "onnx" or self.recipe.source_for("openvino-ir") == "onnx":
+            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration)
+        else:
+            ov_conv.saved_model_to_openvino(self.saved_model(), shapes, dst, precision, self.calibration)
+
+
+# format name -> how the builder makes it
+_EXPORTERS = {"tflite": _Builder.to_tflite, "onnx": _Builder.to_onnx, "openvino-ir": _Builder.to_openvino_ir}
+
+
+def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str]) -> dict:
+    calib = data.calibration if job.precision == "int8" else None
+    return {
+        "edgekit_version": edgekit.__version__,
+        "model": src.name,
+        "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256},
+        "recipe": recipe.name,
+        "target": job.target.name,
+        "format": job.target.format,
+        "runtime": job.target.runtime,
+        "precision": job.precision,
+        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in src.static_inputs()],
+        "outputs": list(src.outputs),
+        "calibration": None if calib is None else {
+            "samples": int(len(next(iter(calib.values())))),
+            "origin": data.calibration_origin,
+            "sha256": data_mod.data_hash(calib),
+        },
+        "files": files,
+    }
+
+
+def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
+            eval_path: str | None = None, threads: int | None = None,
+            progress: Callable[[str], None] = lambda msg: None) -> dict:
+    """Convert ``model`` for every job; return the run summary (also written to build/<model>/)."""
+    check_supported(model, jobs)
+    started = time.perf_counter()
+    calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
+    evald = data_mod.load_npz(eval_path, "evaluation") if eval_path else None
+    progress(f"loading {model}")
+    src = load_source(model)
+    recipe = get_recipe(src.architecture)
+    data = _prepare_data(src, recipe, calib, evald, any(j.precision == "int8" for j in jobs))
+    progress("running the fp32 reference")
+    reference_predict = src.reference()
+    reference = reference_predict(data.eval_inputs)
+    reference_metrics = data.evaluate(reference_predict) if data.evaluate else {}
+    model_dir = Path(out_root) / src.name
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
+        builder = _Builder(src, recipe, data.calibration, Path(tmp))
+        for i, job in enumerate(jobs, 1):
+            t = job.target
+            progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: converting to {t.format}")
+            built = builder.build(t.format, job.precision)
+            final = model_dir / t.name / job.precision
+            with staged_directory(final) as stage:
+                for f in built.iterdir():
+                    shutil.copyfile(f, stage / f.name)
+                files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}
+                progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: verifying with {t.runtime}")
+                host_threads = threads or min(t.threads, os.cpu_count() or 1)
+                result = verify_artifact(
+                    stage / FORMATS[t.format].artifact, threads=host_threads, eval_inputs=data.eval_inputs,
+                    reference=reference, primary_output=data.primary_output, evaluate=data.evaluate,
+                )
+                meta = _metadata(src, recipe, job, data, files)
+                atomic_write_json(stage / "metadata.json", meta)
+                report = {
+                    "schema": REPORT_SCHEMA,
+                    "model": src.name, "target": t.name, "format": t.format, "precision": job.precision,
+                    "artifact": {"file": FORMATS[t.format].artifact,
+                                 "size_bytes": sum((stage / f).stat().st_size for f in files)},
+                    "evaluated_on": data.evaluated_on,
+                    "metric": data.metric,
+                    "metrics": result["metrics"],
+                    "reference_metrics": reference_metrics,
+                    "agreement": result["agreement"],
+                    "latency": {"where": "host", **result["latency"]},
+                    "runtime": result["runtime"],
+                    "runtime_options": result["runtime_options"],
+                    "device_runtime": {"devices": list(t.devices), "requirements": list(t.device_requirements)},
+                    "metadata": meta,
+                }
+                atomic_write_json(stage / "report.json", report)
+            rows.append(report)
+    summary = {
+        "schema": "edgekit.convert-summary/1",
+        "model": src.name,
+        "source": {"kind": src.kind, "sha256": src.sha256},
+        "recipe": recipe.name,
+        "metric": data.metric,
+        "evaluated_on": data.evaluated_on,
+        "reference_metrics": reference_metrics,
+        "baseline": src.zoo.baseline() if src.zoo else {},
+        "artifacts": summary_rows(rows, model_dir),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    atomic_write_json(model_dir / "summary.json", summary)
+    atomic_write_text(model_dir / "report.md", render_markdown(summary))
+    return summary

@@ -1,0 +1,244 @@
+"""The model being converted: a zoo name, a .keras file, a SavedModel directory or an .onnx file.
+
+Keras and SavedModel sources are normalised into one canonical SavedModel whose ``serving_default``
+signature takes every input by name with a static batch of 1 and returns a dict of named outputs; every
+TensorFlow-based exporter starts from it, so names survive into each format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgekit._lazy import quiet_tensorflow, require
+from edgekit.errors import InputFileError, UsageError, summarize
+from edgekit.runtime import TensorInfo
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+KINDS = ("zoo", "keras", "saved_model", "onnx")
+
+
+@dataclass
+class SourceModel:
+    name: str
+    kind: str  # one of KINDS
+    sha256: str
+    inputs: list[TensorInfo]
+    outputs: list[str]
+    path: Path | None = None
+    zoo: object | None = None  # edgekit.zoo.ZooModel for zoo sources
+    _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path
+
+    @property
+    def architecture(self) -> str:
+        return self.zoo.architecture if self.zoo else "generic"
+
+    def static_inputs(self) -> list[TensorInfo]:
+        """Input specs with the batch fixed to 1 (what every target here compiles)."""
+        return [TensorInfo(t.name, (1, *t.shape[1:]), t.dtype) for t in self.inputs]
+
+    def reference(self) -> Predict:
+        """The fp32 model as a batched predict function: the yardstick for every artifact."""
+        if self.kind in ("zoo", "keras"):
+            return _keras_predict(self._model, [t.name for t in self.inputs])
+        if self.kind == "saved_model":
+            return _signature_predict(self._model, self.inputs)
+        from edgekit.runtime import open_session
+
+        return open_session(self._model).predict
+
+    def export_saved_model(self, directory: Path) -> Path:
+        """Write the canonical static-batch SavedModel (Keras and SavedModel sources only)."""
+        tf = quiet_tensorflow()
+        specs = [tf.TensorSpec(t.shape, tf.float32, name=t.name) for t in self.static_inputs()]
+        names = [t.name for t in self.inputs]
+        if self.kind in ("zoo", "keras"):
+            import keras
+
+            model = self._model
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint(
+                "serving_default", lambda *args: _keras_outputs(model, _keras_call(model, names, args)),
+                input_signature=specs,
+            )
+            archive.write_out(str(directory), verbose=False)
+        elif self.kind == "saved_model":
+            module = tf.Module()
+            module.loaded = self._model_root
+            signature = self._model
+
+            @tf.function(input_signature=specs)
+            def serve(*args):
+                return dict(signature(**dict(zip(names, args))))
+
+            tf.saved_model.save(module, str(directory), signatures={"serving_default": serve})
+        else:
+            raise UsageError("Only Keras and SavedModel sources have a SavedModel form.", got=self.kind)
+        return directory
+
+
+def _keras_call(model, names, args):
+    if len(names) == 1:
+        return model(args[0], training=False)
+    return model(list(args), training=False)
+
+
+def _keras_outputs(model, out) -> dict:
+    if isinstance(out, dict):
+        return dict(out)
+    if isinstance(out, (list, tuple)):
+        return dict(zip(model.output_names, out))
+    return {model.output_names[0]: out}
+
+
+def _keras_predict(model, names) -> Predict:
+    def predict(feeds):
+        n = len(feeds[names[0]])
+        parts = []
+        for i in range(0, n, 64):
+            args = [np.asarray(feeds[k][i : i + 64], np.float32) for k in names]
+            out = _keras_outputs(model, _keras_call(model, names, args))
+            parts.append({k: np.asarray(v) for k, v in out.items()})
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    return predict
+
+
+def _signature_predict(signature, inputs) -> Predict:
+    tf = quiet_tensorflow()
+    static = inputs[0].shape[0]
+
+    def predict(feeds):
+        n = len(feeds[inputs[0].name])
+        step = static or 64
+        parts = []
+        for i in range(0, n, step):
+            out = signature(**{t.name: tf.constant(feeds[t.name][i : i + step], tf.float32) for t in inputs})
+            parts.append({k: v.numpy() for k, v in out.items()})
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    return predict
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_static(inputs: list[TensorInfo], where: str) -> list[TensorInfo]:
+    for t in inputs:
+        if any(d is None for d in t.shape[1:]):
+            raise UsageError(
+                f"Input '{t.name}' of {where} has a dynamic dimension besides the batch.",
+                got=f"shape={t.shape}",
+                tip="Edge targets compile static shapes: re-export the model with fixed input sizes.",
+            )
+    return inputs
+
+
+def _load_keras(path: Path) -> SourceModel:
+    quiet_tensorflow()
+    import keras
+
+    try:
+        model = keras.saving.load_model(str(path), compile=False)
+    except Exception as exc:  # Keras raises ValueError, OSError, BadZipFile... for damaged files
+        raise InputFileError(
+            f"Cannot load the Keras model: the file is corrupt, truncated or not a .keras archive "
+            f"({type(exc).__name__}: {summarize(exc)}).",
+            got=str(path),
+            tip="Save it again with model.save('model.keras').",
+        ) from exc
+    inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
+    return SourceModel(path.stem, "keras", file_sha256(path), _check_static(inputs, path.name),
+                       list(model.output_names), path=path, _model=model)
+
+
+def _load_saved_model(path: Path) -> SourceModel:
+    tf = quiet_tensorflow()
+    try:
+        root = tf.saved_model.load(str(path))
+    except Exception as exc:
+        raise InputFileError(
+            f"Cannot load the SavedModel ({type(exc).__name__}: {summarize(exc)}).",
+            got=str(path),
+            tip="Point --model at the directory that holds saved_model.pb and variables/.",
+        ) from exc
+    if "serving_default" not in root.signatures:
+        raise InputFileError(
+            "The SavedModel has no 'serving_default' signature.",
+            got=f"signatures {sorted(root.signatures)}",
+            tip="Export it with a serving_default signature (model.export(path) in Keras 3 does).",
+        )
+    sig = root.signatures["serving_default"]
+    specs = sig.structured_input_signature[1]
+    inputs = [TensorInfo(n, tuple(s.shape.as_list()), "float32") for n, s in sorted(specs.items())]
+    src = SourceModel(path.name, "saved_model", file_sha256(path), _check_static(inputs, path.name),
+                      sorted(sig.structured_outputs), path=path, _model=sig)
+    src._model_root = root
+    return src
+
+
+def _load_onnx(path: Path) -> SourceModel:
+    onnx = require("onnx", purpose="Reading ONNX models")
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as exc:  # DecodeError, ValidationError
+        raise InputFileError(
+            f"Cannot load the ONNX model: it is corrupt, truncated or invalid "
+            f"({type(exc).__name__}: {summarize(exc)}).",
+            got=str(path),
+            tip="Export it again; check it with onnx.checker.check_model.",
+        ) from exc
+    init = {i.name for i in model.graph.initializer}
+    inputs = []
+    for i in model.graph.input:
+        if i.name in init:
+            continue
+        dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in i.type.tensor_type.shape.dim)
+        inputs.append(TensorInfo(i.name, dims, "float32"))
+    outputs = [o.name for o in model.graph.output]
+    return SourceModel(path.stem, "onnx", file_sha256(path), _check_static(inputs, path.name), outputs,
+                       path=path, _model=path)
+
+
+def load_source(spec: str) -> SourceModel:
+    """A zoo model by name, or a model file / SavedModel directory."""
+    from edgekit import zoo
+
+    if spec in zoo.ZOO:
+        entry = zoo.ZOO[spec]
+        model = entry.load_keras()
+        inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
+        return SourceModel(spec, "zoo", entry.weights_sha256(), inputs, list(model.output_names),
+                           zoo=entry, _model=model)
+    path = Path(spec)
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return _load_saved_model(path)
+    if path.suffix == ".keras" and path.is_file():
+        return _load_keras(path)
+    if path.suffix == ".onnx" and path.is_file():
+        return _load_onnx(path)
+    if not path.exists():
+        raise InputFileError(
+            f"No zoo model and no file named '{spec}'.{zoo.did_you_mean_model(spec)}",
+            got=spec,
+            tip=f"Give a zoo model ({', '.join(zoo.ZOO)}), a .keras file, a SavedModel directory or an .onnx file.",
+        )
+    raise InputFileError(
+        "Unsupported model format.",
+        got=f"{spec} ({'directory without saved_model.pb' if path.is_dir() else 'suffix ' + repr(path.suffix)})",
+        tip="Give a .keras file, a SavedModel directory (with saved_model.pb) or an .onnx file.",
+    )

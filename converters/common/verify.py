@@ -1,0 +1,61 @@
+"""Verify an artifact with the runtime its device uses: task metric, agreement with fp32, host latency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.profiling.latency import measure_latency
+from edgekit.runtime import open_session
+
+SNR_CAP_DB = 120.0  # identical outputs would be +inf, which JSON cannot carry
+
+
+def snr_db(reference: np.ndarray, output: np.ndarray) -> float:
+    reference = reference.astype(np.float64)
+    noise = float(np.sum((reference - output.astype(np.float64)) ** 2))
+    signal = float(np.sum(reference**2))
+    if noise == 0.0:
+        return SNR_CAP_DB
+    return round(min(SNR_CAP_DB, 10.0 * np.log10(max(signal, 1e-30) / noise)), 2)
+
+
+def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], primary: str) -> dict:
+    missing = sorted(set(reference) - set(outputs))
+    if missing:
+        raise RuntimeError(f"artifact lost outputs {missing}; it has {sorted(outputs)}")
+    out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)}}
+    ref, got = reference[primary], outputs[primary]
+    if ref.ndim == 2 and ref.shape[1] > 1:
+        out["top1_agreement"] = round(float(np.mean(ref.argmax(1) == got.argmax(1))), 4)
+    out["max_abs_diff"] = {k: float(np.max(np.abs(reference[k] - outputs[k]))) for k in sorted(reference)}
+    return out
+
+
+def verify_artifact(
+    path: Path,
+    *,
+    threads: int | None,
+    eval_inputs: dict[str, np.ndarray],
+    reference: dict[str, np.ndarray],
+    primary_output: str,
+    evaluate: Callable | None,
+    latency_samples: int = 16,
+) -> dict:
+    """Run ``path`` on the host CPU with its device's runtime and measure it."""
+    session = open_session(path, threads=threads)
+    outputs = session.predict(eval_inputs)
+    result = {
+        "runtime": session.runtime,
+        "runtime_options": session.options,
+        "agreement": agreement(reference, outputs, primary_output),
+        "metrics": evaluate(session.predict) if evaluate else {},
+    }
+    n = len(next(iter(eval_inputs.values())))
+    step = session.batch or 1
+    feeds = [{k: v[i : i + step] for k, v in eval_inputs.items()}
+             for i in np.linspace(0, max(n - step, 0), min(latency_samples, n)).astype(int)]
+    result["latency"] = measure_latency(session.run, feeds)
+    return result

@@ -1,0 +1,131 @@
+"""ONNX backend: SavedModel -> ONNX (tf2onnx), fp16 with float I/O, int8 as QDQ (what TensorRT consumes)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgekit._lazy import quiet_tensorflow, require
+from edgekit.errors import ConversionError, summarize
+
+OPSET = 17
+
+
+def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) -> Path:
+    """Export the canonical SavedModel's serving signature; inputs and outputs keep their names."""
+    tf = quiet_tensorflow()
+    tf2onnx = require("tf2onnx", purpose="Exporting to ONNX")
+    root = tf.saved_model.load(str(saved_model))  # keep the root alive: the signature only borrows its variables
+    signature = root.signatures["serving_default"]
+    specs = signature.structured_input_signature[1]
+    ordered = [tf.TensorSpec(specs[n].shape, specs[n].dtype, name=n) for n in input_names]
+
+    @tf.function(input_signature=ordered)
+    def serve(*args):
+        return dict(signature(**dict(zip(input_names, args))))
+
+    try:
+        model, _ = tf2onnx.convert.from_function(serve, input_signature=ordered, opset=OPSET)
+    except Exception as exc:
+        raise ConversionError(f"ONNX export failed: {summarize(exc)}", got=str(saved_model),
+                              tip="Run with --debug for the tf2onnx log.") from exc
+    onnx = require("onnx", purpose="Writing ONNX models")
+    onnx.save(model, str(dst))
+    return dst
+
+
+def onnx_static_batch(src: Path, dst: Path) -> Path:
+    """Copy an ONNX model with every dynamic batch dimension of its inputs fixed to 1."""
+    onnx = require("onnx", purpose="Reading ONNX models")
+    model = onnx.load(str(src))
+    init = {i.name for i in model.graph.initializer}
+    for inp in model.graph.input:
+        if inp.name not in init:
+            dim = inp.type.tensor_type.shape.dim[0]
+            if not dim.HasField("dim_value") or dim.dim_value != 1:
+                dim.ClearField("dim_param")
+                dim.dim_value = 1
+    onnx.save(model, str(dst))
+    return dst
+
+
+def _isolate_outputs(model) -> None:
+    """Give every graph output its own Identity node.
+
+    onnxconverter-common's keep_io_types casts a graph output in place; when the same tensor also feeds
+    other nodes (face-id's embedding feeds the cosine head) they would receive float32 inside an fp16
+    graph and ORT rejects the model. Consumers are rewired to the pre-Identity tensor.
+    """
+    onnx = require("onnx", purpose="Reading ONNX models")
+    for out in model.graph.output:
+        consumers = [n for n in model.graph.node if out.name in n.input]
+        if not consumers:
+            continue
+        inner = f"{out.name}__inner"
+        for node in model.graph.node:
+            for i, name in enumerate(node.output):
+                if name == out.name:
+                    node.output[i] = inner
+        for node in consumers:
+            for i, name in enumerate(node.input):
+                if name == out.name:
+                    node.input[i] = inner
+        model.graph.node.append(onnx.helper.make_node("Identity", [inner], [out.name], name=f"{out.name}__output"))
+
+
+def onnx_to_fp16(src: Path, dst: Path) -> Path:
+    """fp16 weights and compute, float32 inputs and outputs (keep_io_types) so callers need not change."""
+    onnx = require("onnx", purpose="Reading ONNX models")
+    float16 = require("onnxconverter_common", purpose="fp16 ONNX conversion").float16
+    model = onnx.load(str(src))
+    _isolate_outputs(model)
+    model = float16.convert_float_to_float16(model, keep_io_types=True)
+    onnx.save(model, str(dst))
+    return dst
+
+
+class _Reader:
+    """ORT CalibrationDataReader over real samples, fed by input name."""
+
+    def __init__(self, calibration: dict[str, np.ndarray]):
+        n = len(next(iter(calibration.values())))
+        self._items = iter([{k: v[i : i + 1].astype(np.float32) for k, v in calibration.items()} for i in range(n)])
+
+    def get_next(self):
+        return next(self._items, None)
+
+
+def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray]) -> Path:
+    """Static int8 QDQ, per-channel symmetric weights and symmetric activations (TensorRT's int8 form)."""
+    quant = require("onnxruntime.quantization", purpose="int8 ONNX quantization")
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    src, dst = Path(src).resolve(), Path(dst).resolve()
+    with tempfile.TemporaryDirectory(prefix="edgekit-ortq-") as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        cwd = os.getcwd()
+        os.chdir(tmp)  # quant_pre_process leaves temp files in the current directory
+        try:
+            try:
+                quant_pre_process(str(src), str(pre))
+            except Exception:
+                # Symbolic shape inference fails on attention/GCN graphs; ONNX shape inference suffices.
+                quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+            quant.quantize_static(
+                str(pre), str(dst), _Reader(calibration),
+                quant_format=quant.QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=quant.QuantType.QInt8,
+                weight_type=quant.QuantType.QInt8,
+                calibrate_method=quant.CalibrationMethod.MinMax,
+                extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+            )
+        except Exception as exc:
+            raise ConversionError(f"ONNX int8 quantization failed: {summarize(exc)}",
+                                  got=str(src), tip="Run with --debug for the full log.") from exc
+        finally:
+            os.chdir(cwd)
+    return dst

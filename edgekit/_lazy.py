@@ -1,0 +1,43 @@
+"""The one place heavy frameworks are imported, so a missing one becomes a clear pip hint."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from edgekit.errors import MissingDependencyError
+
+# module -> (pip distribution, edgekit extra that brings it)
+_EXTRAS = {
+    "tensorflow": ("tensorflow", "convert"),
+    "keras": ("tensorflow", "convert"),
+    "tf2onnx": ("tf2onnx", "convert"),
+    "onnx": ("onnx", "convert"),
+    "onnxconverter_common": ("onnxconverter-common", "convert"),
+    "onnxruntime": ("onnxruntime", "onnxruntime"),
+    "onnxruntime.quantization": ("onnxruntime", "convert"),
+    "openvino": ("openvino", "openvino"),
+    "nncf": ("nncf", "convert"),
+    "ai_edge_litert.interpreter": ("ai-edge-litert", "litert"),
+}
+
+
+def require(module: str, *, purpose: str) -> ModuleType:
+    """Import ``module`` or raise MissingDependencyError naming the pip extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        dist, extra = _EXTRAS.get(module, (module.split(".")[0], "convert"))
+        raise MissingDependencyError(
+            f"{purpose} needs the Python package '{dist}', which is not installed.",
+            got=f"import {module} failed ({exc})",
+            tip=f"pip install 'edgekit[{extra}]'",
+        ) from exc
+
+
+def quiet_tensorflow() -> ModuleType:
+    """Import TensorFlow with its C++ start-up chatter turned down."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return require("tensorflow", purpose="Converting Keras/SavedModel models")

@@ -1,0 +1,87 @@
+"""The `edgekit` command line. Commands live in their own modules and are imported only when used,
+so `edgekit --help` never loads TensorFlow, ONNX Runtime or OpenVINO."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from edgekit import __version__
+from edgekit.errors import EdgekitError
+
+# command name -> "module:function"
+COMMANDS = {
+    "convert": "edgekit.cli.convert:convert",
+    "targets": "edgekit.cli.info:targets",
+    "zoo": "edgekit.cli.info:zoo",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            from edgekit.errors import did_you_mean
+
+            if args and args[0] not in COMMANDS:
+                raise click.UsageError(f"No such command '{args[0]}'.{did_you_mean(args[0], COMMANDS)}") from exc
+            raise
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgekit")
+@click.option("--debug", is_flag=True, help="Show tracebacks and library logs.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """edgekit: prune, quantize and verify neural networks for edge devices.
+
+    \b
+    edgekit targets                      the devices edgekit knows
+    edgekit zoo                          the reference models
+    edgekit convert face-id --target all convert + verify for every target
+    """
+    ctx.obj = {"debug": debug}
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="edgekit", standalone_mode=False)
+    except EdgekitError as exc:
+        if debug:
+            raise
+        click.secho(f"ERROR: {exc.message}", fg="red", err=True)
+        if exc.tip:
+            click.echo(f"TIP: {exc.tip}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # an edgekit bug or an unexpected library failure
+        if debug:
+            raise
+        click.secho(f"ERROR: unexpected {type(exc).__name__}: {exc}", fg="red", err=True)
+        click.echo("TIP: run again with --debug for the traceback, and report it if it looks like a bug.", err=True)
+        sys.exit(1)

@@ -1,0 +1,100 @@
+"""`edgekit convert`: quantize a model for targets and verify every artifact with the device's runtime."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import click
+
+from edgekit.formats import PRECISIONS
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Send file descriptor 2 to a scratch file while frameworks run; yield a stream to the real stderr.
+
+    TensorFlow's C++ start-up lines, the TFLite calibrator and NNCF's progress bars write straight to the
+    file descriptor, so Python-level logging settings cannot silence them. --debug skips this.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import logging
+
+    for name in ("nncf", "tensorflow", "tf2onnx", "absl", "onnxruntime", "keras"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        terminal = os.fdopen(os.dup(saved), "w", buffering=1)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield terminal
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            terminal.close()
+
+
+@click.command()
+@click.argument("model")
+@click.option("--target", "-t", "target_specs", multiple=True, required=True,
+              help="Target name (see `edgekit targets`), 'all', or a path to a target .toml. Repeatable.")
+@click.option("--precision", "-p", type=click.Choice([*PRECISIONS, "all"]), default=None,
+              help="Precision to produce. Default: the target's default; every supported one with --target all.")
+@click.option("--calib", type=click.Path(dir_okay=False), default=None,
+              help="Calibration .npz keyed by input name (real training samples; 20-300 used).")
+@click.option("--eval", "eval_path", type=click.Path(dir_okay=False), default=None,
+              help="Held-out .npz keyed by input name; integer class labels under 'labels' give top-1 accuracy.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True,
+              help="Output root: artifacts go to OUT/<model>/<target>/<precision>/.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads for host verification (default: the target's, capped at this machine's cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary instead of the table.")
+@click.pass_context
+def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, threads, as_json):
+    """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
+
+    \b
+    edgekit convert face-id --target raspberry-pi-5 --precision int8
+    edgekit convert face-id --target all
+    edgekit convert my_model.keras --target intel-core-ultra-npu --calib calib.npz --eval eval.npz
+    edgekit convert my_model.onnx --target jetson-orin-nano --precision fp16
+    """
+    from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
+    from edgekit.targets import resolve_targets
+
+    # Everything that can be checked without a framework is checked before one is imported.
+    targets = resolve_targets(target_specs)
+    jobs = plan_jobs(targets, precision, every="all" in target_specs)
+    check_supported(model, jobs)
+    debug = bool(ctx.obj and ctx.obj.get("debug"))
+    show = not as_json and sys.stderr.isatty()
+    with contextlib.nullcontext(sys.stderr) if debug else _native_stderr_captured() as terminal:
+        def progress(msg: str) -> None:
+            if show:
+                click.echo(f"… {msg}", file=terminal)
+
+        summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
+                              threads=threads, progress=progress)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    from edgekit.reporting.summary import render_table
+
+    click.echo(render_table(summary["artifacts"]))
+    click.echo("")
+    for k, v in summary["reference_metrics"].items():
+        click.echo(f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}")
+    for k, v in summary["baseline"].items():
+        click.echo(f"baseline {k}: {v:.4f}")
+    click.echo(f"evaluated on: {summary['evaluated_on']}; latency is host CPU latency")
+    click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, summary.json, <target>/<precision>/) "
+               f"in {summary['wall_seconds']} s")

@@ -1,0 +1,54 @@
+"""`edgekit targets` and `edgekit zoo`: what edgekit knows, as tables or JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from edgekit.formats import FORMATS, RUNTIMES
+
+
+def _table(rows: list[list[str]], heads: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows)]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in [heads, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def targets(as_json: bool) -> None:
+    """List the known targets: runtime, format and precisions of each device.
+
+    Add your own by writing a TOML file with the same keys and passing --target path/to/mine.toml.
+    """
+    from edgekit.targets import builtin_targets
+
+    known = builtin_targets()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(t) for t in known.values()], indent=2))
+        return
+    rows = [[t.name, t.runtime, t.format, ",".join(t.precisions), t.default_precision, t.arch, str(t.threads),
+             " > ".join(t.devices)] for t in known.values()]
+    click.echo(_table(rows, ["target", "runtime", "format", "precisions", "default", "arch", "threads", "devices"]))
+    click.echo("")
+    for name, fmt in FORMATS.items():
+        click.echo(f"{name}: {fmt.description}; runs on {RUNTIMES[fmt.runtime]}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def zoo(as_json: bool) -> None:
+    """List the reference models, their data and their metric."""
+    from edgekit.zoo import ZOO
+
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(m) for m in ZOO.values()], indent=2))
+        return
+    for m in ZOO.values():
+        click.echo(f"{m.name}  ({m.architecture})")
+        click.echo(f"  task:   {m.task}")
+        click.echo(f"  data:   {m.data}")
+        click.echo(f"  metric: {m.metric} — {m.metric_doc}")

@@ -1,0 +1,87 @@
+"""The convert summary: one row per artifact, as a table for the terminal and for report.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+COLUMNS = (
+    ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"),
+    ("metric", "accuracy"), ("drop", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
+    ("p50", "host p50 ms"), ("p90", "host p90 ms"),
+)
+
+
+def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
+    rows = []
+    for r in reports:
+        metric = r["metric"]
+        value = r["metrics"].get(metric) if metric else None
+        ref = r["reference_metrics"].get(metric) if metric else None
+        agreement = r["agreement"]
+        rows.append({
+            "target": r["target"],
+            "format": r["format"],
+            "precision": r["precision"],
+            "path": str(model_dir / r["target"] / r["precision"] / r["artifact"]["file"]),
+            "size_bytes": r["artifact"]["size_bytes"],
+            "metric": metric,
+            "value": value,
+            "drop_points": None if value is None or ref is None else round(100 * (ref - value), 2),
+            "top1_agreement": agreement.get("top1_agreement"),
+            "snr_db_min": min(agreement["snr_db"].values()),
+            "latency_median_ms": r["latency"]["median_ms"],
+            "latency_p90_ms": r["latency"]["p90_ms"],
+        })
+    return rows
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.2f} MiB"
+
+
+def _fmt(v, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def table_cells(row: dict) -> dict[str, str]:
+    return {
+        "target": row["target"], "format": row["format"], "precision": row["precision"],
+        "size": _size(row["size_bytes"]),
+        "metric": "-" if row["value"] is None else f"{row['metric']} {row['value']:.4f}",
+        "drop": _fmt(row["drop_points"], "+.2f") + (" pt" if row["drop_points"] is not None else ""),
+        "agree": _fmt(row["top1_agreement"], ".4f"),
+        "snr": _fmt(row["snr_db_min"], ".1f"),
+        "p50": _fmt(row["latency_median_ms"], ".2f"),
+        "p90": _fmt(row["latency_p90_ms"], ".2f"),
+    }
+
+
+def render_table(rows: list[dict], markdown: bool = False) -> str:
+    cells = [table_cells(r) for r in rows]
+    heads = [h for _, h in COLUMNS]
+    widths = [max([len(h)] + [len(c[k]) for c in cells]) for (k, _), h in zip(COLUMNS, heads)]
+    def line(values):
+        padded = [v.ljust(w) for v, w in zip(values, widths)]
+        return ("| " + " | ".join(padded) + " |") if markdown else "  ".join(padded).rstrip()
+    out = [line(heads)]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|" if markdown else "  ".join("-" * w for w in widths))
+    out += [line([c[k] for k, _ in COLUMNS]) for c in cells]
+    return "\n".join(out)
+
+
+def render_markdown(summary: dict) -> str:
+    lines = [f"# edgekit convert: {summary['model']}", ""]
+    lines.append(f"- source: {summary['source']['kind']} (sha256 {summary['source']['sha256'][:16]}…), "
+                 f"recipe `{summary['recipe']}`")
+    lines.append(f"- evaluated on: {summary['evaluated_on']}")
+    if summary["reference_metrics"]:
+        ref = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in summary["reference_metrics"].items())
+        lines.append(f"- fp32 Keras reference: {ref}")
+    for k, v in summary["baseline"].items():
+        lines.append(f"- baseline {k}: {v:.4f}")
+    lines.append(f"- wall time: {summary['wall_seconds']} s")
+    lines += ["", render_table(summary["artifacts"], markdown=True), ""]
+    lines.append("Accuracy is measured with each target's runtime on the host CPU; latency is host latency "
+                 "(median and p90 after warm-up), not device latency.")
+    return "\n".join(lines) + "\n"

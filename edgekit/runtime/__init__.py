@@ -1,0 +1,100 @@
+"""One Session over LiteRT, ONNX Runtime and OpenVINO: load an artifact, run it with inputs by name.
+
+This is the light layer a device uses (numpy + exactly one runtime). Inputs and outputs are always float
+numpy arrays keyed by name; a quantized model's int8 I/O is (de)quantized here, so callers never see it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.errors import InputFileError, UsageError, did_you_mean
+
+# file suffix -> runtime name; runtime name -> module implementing `open_session`
+SUFFIX_RUNTIME = {".tflite": "litert", ".onnx": "onnxruntime", ".xml": "openvino"}
+_BACKENDS = {
+    "litert": "edgekit.runtime._litert",
+    "onnxruntime": "edgekit.runtime._onnxruntime",
+    "openvino": "edgekit.runtime._openvino",
+}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int | None, ...]  # None for a dynamic dimension
+    dtype: str  # dtype the model itself takes/gives, e.g. "int8" for a fully quantized LiteRT model
+
+
+class Session:
+    """Base class; backends fill in ``inputs``, ``outputs``, ``_run`` and ``options``."""
+
+    runtime: str = ""
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    options: dict  # threads, device / providers actually used: recorded in reports
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One inference call; ``feeds`` must match the model's input shapes (by name)."""
+        names = [t.name for t in self.inputs]
+        if set(feeds) != set(names):
+            missing, extra = sorted(set(names) - set(feeds)), sorted(set(feeds) - set(names))
+            raise UsageError(
+                "Inputs do not match the model's input names.",
+                got=f"missing {missing}, unexpected {extra}",
+                tip=f"Feed exactly: {', '.join(names)}.",
+            )
+        return self._run({k: np.asarray(v) for k, v in feeds.items()})
+
+    @property
+    def batch(self) -> int | None:
+        """The static batch size of the first input, or None when it is dynamic."""
+        first = self.inputs[0].shape
+        return first[0] if first else None
+
+    def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run a whole batch, splitting it into the model's static batch when it has one."""
+        n = len(next(iter(feeds.values())))
+        step = self.batch or n
+        if step == n:
+            return self.run(feeds)
+        parts = [self.run({k: v[i : i + step] for k, v in feeds.items()}) for i in range(0, n, step)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def open_session(
+    path: str | Path, *, threads: int | None = None, devices: tuple[str, ...] | None = None
+) -> Session:
+    """Load ``path`` (.tflite, .onnx or OpenVINO .xml) with the runtime its format needs.
+
+    ``devices`` lists preferred devices (OpenVINO) or execution providers (ONNX Runtime) in order;
+    the first one available is used. Default: CPU.
+    """
+    path = Path(path)
+    runtime = SUFFIX_RUNTIME.get(path.suffix)
+    if runtime is None:
+        raise UsageError(
+            f"Cannot tell which runtime runs '{path.name}'.{did_you_mean(path.suffix, SUFFIX_RUNTIME)}",
+            got=f"suffix {path.suffix!r}",
+            tip=f"Artifacts end in one of: {', '.join(SUFFIX_RUNTIME)}.",
+        )
+    if not path.is_file():
+        raise InputFileError("Model artifact not found.", got=str(path), tip="Check the path.")
+    backend = importlib.import_module(_BACKENDS[runtime])
+    return backend.open_session(path, threads=threads, devices=devices)
+
+
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return ((q.astype(np.float32) - zero_point) * scale).astype(np.float32)

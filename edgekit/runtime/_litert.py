@@ -1,0 +1,65 @@
+"""LiteRT (ai-edge-litert) backend: runs the model's default signature, by input name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgekit._lazy import require
+from edgekit.errors import InputFileError
+from edgekit.runtime import Session, TensorInfo, dequantize, quantize
+
+
+def _info(name: str, d: dict) -> TensorInfo:
+    return TensorInfo(name, tuple(int(s) if s >= 0 else None for s in d["shape_signature"]), np.dtype(d["dtype"]).name)
+
+
+class LiteRTSession(Session):
+    runtime = "litert"
+
+    def __init__(self, path: Path, threads: int | None):
+        lite = require("ai_edge_litert.interpreter", purpose="Running .tflite models")
+        try:
+            self._interp = lite.Interpreter(model_path=str(path), num_threads=threads)
+        except ValueError as exc:
+            raise InputFileError(
+                f"LiteRT cannot load '{path.name}': it is not a valid .tflite model ({exc}).",
+                got=str(path),
+                tip="Re-create the artifact with `edgekit convert`.",
+            ) from exc
+        signatures = self._interp.get_signature_list()
+        key = "serving_default" if "serving_default" in signatures else next(iter(signatures), None)
+        if key is None:
+            raise InputFileError(
+                f"'{path.name}' has no signature, so its inputs cannot be fed by name.",
+                got=str(path),
+                tip="Convert from a Keras model or SavedModel with `edgekit convert`, which always writes one.",
+            )
+        self._runner = self._interp.get_signature_runner(key)
+        self._in = self._runner.get_input_details()
+        self._out = self._runner.get_output_details()
+        self.inputs = [_info(n, d) for n, d in self._in.items()]
+        self.outputs = [_info(n, d) for n, d in self._out.items()]
+        self.options = {"threads": threads, "device": "CPU", "signature": key}
+
+    def _run(self, feeds):
+        args = {}
+        for name, x in feeds.items():
+            d = self._in[name]
+            dtype = np.dtype(d["dtype"])
+            scale, zp = d["quantization"]
+            if np.issubdtype(dtype, np.integer) and scale:
+                args[name] = quantize(x, scale, zp, dtype)
+            else:
+                args[name] = x.astype(dtype, copy=False)
+        raw = self._runner(**args)
+        out = {}
+        for name, y in raw.items():
+            scale, zp = self._out[name]["quantization"]
+            out[name] = dequantize(y, scale, zp) if np.issubdtype(y.dtype, np.integer) and scale else y
+        return out
+
+
+def open_session(path: Path, *, threads=None, devices=None) -> Session:
+    return LiteRTSession(path, threads)

