@@ -13,7 +13,7 @@ from edgekit.errors import ConversionError, UsageError, summarize
 
 def _to_ir(src: Path, input_shapes: dict[str, tuple[int, ...]], dst_xml: Path, precision: str,
            calibration: dict[str, np.ndarray] | None) -> Path:
-    ov = require("openvino", purpose="Converting to OpenVINO IR")
+    ov = require("openvino", purpose="Converting to OpenVINO IR", extra="convert")
     try:
         model = ov.convert_model(str(src))
         model.reshape({name: list(shape) for name, shape in input_shapes.items()})

@@ -22,12 +22,16 @@ _EXTRAS = {
 }
 
 
-def require(module: str, *, purpose: str) -> ModuleType:
-    """Import ``module`` or raise MissingDependencyError naming the pip extra to install."""
+def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleType:
+    """Import ``module`` or raise MissingDependencyError naming the pip extra to install.
+
+    ``extra`` overrides the default extra, e.g. 'convert' when a runtime is needed for conversion.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        dist, extra = _EXTRAS.get(module, (module.split(".")[0], "convert"))
+        dist, default_extra = _EXTRAS.get(module, (module.split(".")[0], "convert"))
+        extra = extra or default_extra
         raise MissingDependencyError(
             f"{purpose} needs the Python package '{dist}', which is not installed.",
             got=f"import {module} failed ({exc})",

@@ -16,30 +16,35 @@ from edgekit.formats import PRECISIONS
 
 
 @contextlib.contextmanager
-def _native_stderr_captured():
-    """Send file descriptor 2 to a scratch file while frameworks run; yield a stream to the real stderr.
+def _framework_output_captured():
+    """Send file descriptors 1 and 2 to a scratch file while frameworks run; yield a stream to the real stderr.
 
     TensorFlow's C++ start-up lines, the TFLite calibrator and NNCF's progress bars write straight to the
-    file descriptor, so Python-level logging settings cannot silence them. --debug skips this.
+    file descriptors, so logging settings cannot silence them, and they would corrupt --json output.
+    --debug skips this.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import logging
 
     for name in ("nncf", "tensorflow", "tf2onnx", "absl", "onnxruntime", "keras"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile() as scratch:
-        os.dup2(scratch.fileno(), 2)
-        terminal = os.fdopen(os.dup(saved), "w", buffering=1)
+        for fd in saved:
+            os.dup2(scratch.fileno(), fd)
+        terminal = os.fdopen(os.dup(saved[2]), "w", buffering=1)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 yield terminal
         finally:
+            sys.stdout.flush()
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
             terminal.close()
 
 
@@ -77,7 +82,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, thre
     check_supported(model, jobs)
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     show = not as_json and sys.stderr.isatty()
-    with contextlib.nullcontext(sys.stderr) if debug else _native_stderr_captured() as terminal:
+    with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
         def progress(msg: str) -> None:
             if show:
                 click.echo(f"… {msg}", file=terminal)

@@ -1,0 +1,72 @@
+"""Shared fixtures: real data (scikit-learn's bundled handwritten digits, ORL faces), real models, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m edgekit ...` as a user would, capturing output."""
+    return subprocess.run([sys.executable, "-m", "edgekit", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The 1,797 real 8x8 handwritten digits that ship inside scikit-learn: (x, y) split train/held-out."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)[..., None]
+    y = d.target.astype(np.int64)
+    return (x[:1400], y[:1400]), (x[1400:], y[1400:])
+
+
+@pytest.fixture(scope="session")
+def user_model(tmp_path_factory, digits):
+    """A user's own Keras model (functional CNN) trained briefly on real digits, with calib/eval .npz files."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    (xt, yt), (xh, yh) = digits
+    inp = keras.Input((8, 8, 1), name="pixels")
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inp)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    out = layers.Dense(10, name="scores")(x)
+    model = keras.Model(inp, out)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(xt, yt, epochs=8, batch_size=64, verbose=0)
+    root = tmp_path_factory.mktemp("user_model")
+    model.save(root / "digits.keras")
+    model.export(str(root / "digits_saved_model"), verbose=False)
+    np.savez(root / "calib.npz", pixels=xt[:200])
+    np.savez(root / "eval.npz", pixels=xh, labels=yh)
+    keras_top1 = float(np.mean(np.asarray(model(xh)).argmax(1) == yh))
+    return {"root": root, "keras": root / "digits.keras", "saved_model": root / "digits_saved_model",
+            "calib": root / "calib.npz", "eval": root / "eval.npz", "top1": keras_top1}
+
+
+@pytest.fixture(scope="session")
+def user_onnx(tmp_path_factory, user_model):
+    """The user's model as a real .onnx file (exported by edgekit's own Keras -> ONNX path)."""
+    import shutil
+
+    from edgekit.converters.common.pipeline import convert, plan_jobs
+    from edgekit.targets import load_target
+
+    out = tmp_path_factory.mktemp("onnx_export")
+    jobs = plan_jobs([load_target("jetson-orin-nano")], "fp32", every=False)
+    convert(str(user_model["keras"]), jobs, out, eval_path=str(user_model["eval"]))
+    dst = user_model["root"] / "digits.onnx"
+    shutil.copyfile(out / "digits" / "jetson-orin-nano" / "fp32" / "model.onnx", dst)
+    return dst

