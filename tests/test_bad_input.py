@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
+from tests.test_targets import GOOD
 
 
 def _fails(out, *args, env=None):
@@ -26,7 +27,7 @@ def test_unknown_target_suggests(tmp_path):
 
 def test_precision_the_target_does_not_support(tmp_path):
     toml = tmp_path / "fp16only.toml"
-    toml.write_text((__import__("tests.test_targets", fromlist=["GOOD"]).GOOD))
+    toml.write_text(GOOD)
     err = _fails(tmp_path / "o", "face-id", "--target", str(toml), "--precision", "int8")
     assert "Target 'my-board' does not support precision 'int8'" in err and "Use one of: fp16" in err
 

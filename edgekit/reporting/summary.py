@@ -6,7 +6,7 @@ from pathlib import Path
 
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"),
-    ("metric", "accuracy"), ("drop", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
+    ("metric", "accuracy"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
     ("p50", "host p50 ms"), ("p90", "host p90 ms"),
 )
 
@@ -26,7 +26,7 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "size_bytes": r["artifact"]["size_bytes"],
             "metric": metric,
             "value": value,
-            "drop_points": None if value is None or ref is None else round(100 * (ref - value), 2),
+            "delta_points": None if value is None or ref is None else round(100 * (value - ref), 2),
             "top1_agreement": agreement.get("top1_agreement"),
             "snr_db_min": min(agreement["snr_db"].values()),
             "latency_median_ms": r["latency"]["median_ms"],
@@ -48,7 +48,7 @@ def table_cells(row: dict) -> dict[str, str]:
         "target": row["target"], "format": row["format"], "precision": row["precision"],
         "size": _size(row["size_bytes"]),
         "metric": "-" if row["value"] is None else f"{row['metric']} {row['value']:.4f}",
-        "drop": _fmt(row["drop_points"], "+.2f") + (" pt" if row["drop_points"] is not None else ""),
+        "delta": _fmt(row["delta_points"], "+.2f") + (" pt" if row["delta_points"] is not None else ""),
         "agree": _fmt(row["top1_agreement"], ".4f"),
         "snr": _fmt(row["snr_db_min"], ".1f"),
         "p50": _fmt(row["latency_median_ms"], ".2f"),

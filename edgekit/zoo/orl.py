@@ -11,6 +11,7 @@ Split (fixed, documented in `edgekit zoo`):
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,9 @@ class Faces:
         return Faces(self.images[keep], self.person[keep], self.index[keep])
 
 
+@functools.lru_cache(maxsize=1)
 def load_faces() -> Faces:
+    """All 400 images, read once per process (the arrays are read-only)."""
     root = orl_root()
     images, person, index = [], [], []
     for s in range(1, 41):
@@ -89,7 +92,10 @@ def load_faces() -> Faces:
             person.append(s)
             index.append(m)
     x = np.stack(images).astype(np.float32)[..., None] / 255.0
-    return Faces(x, np.array(person), np.array(index))
+    arrays = (x, np.array(person), np.array(index))
+    for a in arrays:
+        a.flags.writeable = False
+    return Faces(*arrays)
 
 
 def class_index(person: np.ndarray) -> np.ndarray:
