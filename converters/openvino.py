@@ -12,7 +12,7 @@ from edgekit.errors import ConversionError, UsageError, summarize
 
 
 def _to_ir(src: Path, input_shapes: dict[str, tuple[int, ...]], dst_xml: Path, precision: str,
-           calibration: dict[str, np.ndarray] | None) -> Path:
+           calibration: dict[str, np.ndarray] | None, fast_bias_correction: bool = True) -> Path:
     ov = require("openvino", purpose="Converting to OpenVINO IR", extra="convert")
     try:
         model = ov.convert_model(str(src))
@@ -27,15 +27,17 @@ def _to_ir(src: Path, input_shapes: dict[str, tuple[int, ...]], dst_xml: Path, p
         n = len(next(iter(calibration.values())))
         items = [{k: v[i : i + 1].astype(np.float32) for k, v in calibration.items()} for i in range(n)]
         # Default (performance) preset: the transformer preset's SmoothQuant was measured to hurt accuracy.
-        model = nncf.quantize(model, nncf.Dataset(items), subset_size=n)
+        model = nncf.quantize(model, nncf.Dataset(items), subset_size=n, fast_bias_correction=fast_bias_correction)
     # save_model compresses weights to fp16 unless told otherwise: only the fp16 artifact should be.
     ov.save_model(model, str(dst_xml), compress_to_fp16=(precision == "fp16"))
     return dst_xml
 
 
-def saved_model_to_openvino(saved_model: Path, input_shapes, dst_xml: Path, precision: str, calibration=None) -> Path:
-    return _to_ir(saved_model, input_shapes, dst_xml, precision, calibration)
+def saved_model_to_openvino(saved_model: Path, input_shapes, dst_xml: Path, precision: str, calibration=None,
+                            fast_bias_correction: bool = True) -> Path:
+    return _to_ir(saved_model, input_shapes, dst_xml, precision, calibration, fast_bias_correction)
 
 
-def onnx_to_openvino(onnx_model: Path, input_shapes, dst_xml: Path, precision: str, calibration=None) -> Path:
-    return _to_ir(onnx_model, input_shapes, dst_xml, precision, calibration)
+def onnx_to_openvino(onnx_model: Path, input_shapes, dst_xml: Path, precision: str, calibration=None,
+                     fast_bias_correction: bool = True) -> Path:
+    return _to_ir(onnx_model, input_shapes, dst_xml, precision, calibration, fast_bias_correction)

@@ -166,10 +166,11 @@ class _Builder:
         from edgekit.converters import openvino as ov_conv
 
         shapes = {t.name: t.shape for t in self.src.static_inputs()}
+        fbc = self.recipe.nncf_fast_bias_correction
         if self.src.kind == "onnx" or self.recipe.source_for("openvino-ir") == "onnx":
-            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration)
+            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration, fbc)
         else:
-            ov_conv.saved_model_to_openvino(self.saved_model(), shapes, dst, precision, self.calibration)
+            ov_conv.saved_model_to_openvino(self.saved_model(), shapes, dst, precision, self.calibration, fbc)
 
 
 # format name -> how the builder makes it

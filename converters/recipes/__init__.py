@@ -19,6 +19,7 @@ class Recipe:
     export_from: tuple[tuple[str, str], ...]
     float_layers: tuple[str, ...] = ()  # layer-name patterns kept in float for int8
     calibration_samples: int = 200
+    nncf_fast_bias_correction: bool = True  # NNCF's default
 
     def source_for(self, fmt: str) -> str:
         return dict(self.export_from)[fmt]
@@ -29,7 +30,10 @@ _TF = (("tflite", "saved_model"), ("onnx", "saved_model"), ("openvino-ir", "save
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("cnn-resnet", "Convolutional network with residual blocks: every layer quantizes to int8.", _TF),
+        # Measured on face-id (held-out images, OpenVINO CPU): NNCF's fast bias correction lowered the int8
+        # embedding SNR from 22.8 to 13.9 dB and logits from 15.8 to 11.8 dB, so it is off for this family.
+        Recipe("cnn-resnet", "Convolutional network with residual blocks: every layer quantizes to int8.", _TF,
+               nncf_fast_bias_correction=False),
         Recipe("generic", "A user's model: default export per format, every layer int8, verified by measurement.", _TF),
     )
 }
