@@ -114,3 +114,21 @@ def test_int8_embedding_keeps_fidelity_for_open_set_matching(face_build, target)
     """
     model_dir, _ = face_build
     assert _report(model_dir, target, "int8")["agreement"]["snr_db"]["embedding"] >= 18.0
+
+
+@pytest.mark.parametrize("target,file", [("raspberry-pi-5", "model.tflite"), ("jetson-orin-nano", "model.onnx"),
+                                         ("intel-core-ultra-npu", "model.bin")])
+def test_truncated_artifact_is_refused_by_its_runtime(face_build, tmp_path, target, file):
+    import shutil
+
+    from edgekit.errors import InputFileError
+
+    model_dir, _ = face_build
+    src = model_dir / target / "int8"
+    for f in src.iterdir():
+        shutil.copyfile(f, tmp_path / f.name)
+    raw = (tmp_path / file).read_bytes()
+    (tmp_path / file).write_bytes(raw[: len(raw) // 3])
+    artifact = {"model.bin": "model.xml"}.get(file, file)
+    with pytest.raises(InputFileError, match="cannot load"):
+        open_session(tmp_path / artifact)

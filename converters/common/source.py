@@ -173,7 +173,7 @@ def _load_saved_model(path: Path) -> SourceModel:
         raise InputFileError(
             f"Cannot load the SavedModel ({type(exc).__name__}: {summarize(exc)}).",
             got=str(path),
-            tip="Point --model at the directory that holds saved_model.pb and variables/.",
+            tip="Give the directory that holds saved_model.pb and variables/.",
         ) from exc
     if "serving_default" not in root.signatures:
         raise InputFileError(
