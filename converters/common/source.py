@@ -32,6 +32,7 @@ class SourceModel:
     path: Path | None = None
     zoo: object | None = None  # edgekit.zoo.ZooModel for zoo sources
     _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path
+    _root: object = field(default=None, repr=False)  # a loaded SavedModel: keeps the signature's variables alive
 
     @property
     def architecture(self) -> str:
@@ -69,7 +70,7 @@ class SourceModel:
             archive.write_out(str(directory), verbose=False)
         elif self.kind == "saved_model":
             module = tf.Module()
-            module.loaded = self._model_root
+            module.loaded = self._root
             signature = self._model
 
             @tf.function(input_signature=specs)
@@ -184,10 +185,8 @@ def _load_saved_model(path: Path) -> SourceModel:
     sig = root.signatures["serving_default"]
     specs = sig.structured_input_signature[1]
     inputs = [TensorInfo(n, tuple(s.shape.as_list()), "float32") for n, s in sorted(specs.items())]
-    src = SourceModel(path.name, "saved_model", file_sha256(path), _check_static(inputs, path.name),
-                      sorted(sig.structured_outputs), path=path, _model=sig)
-    src._model_root = root
-    return src
+    return SourceModel(path.name, "saved_model", file_sha256(path), _check_static(inputs, path.name),
+                       sorted(sig.structured_outputs), path=path, _model=sig, _root=root)
 
 
 def _load_onnx(path: Path) -> SourceModel:
