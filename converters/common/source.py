@@ -16,7 +16,7 @@ import numpy as np
 
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.errors import InputFileError, UsageError, summarize
-from edgekit.runtime import TensorInfo
+from edgekit.runtime import TensorInfo, run_in_batches
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 KINDS = ("zoo", "keras", "saved_model", "onnx")
@@ -98,32 +98,21 @@ def _keras_outputs(model, out) -> dict:
 
 
 def _keras_predict(model, names) -> Predict:
-    def predict(feeds):
-        n = len(feeds[names[0]])
-        parts = []
-        for i in range(0, n, 64):
-            args = [np.asarray(feeds[k][i : i + 64], np.float32) for k in names]
-            out = _keras_outputs(model, _keras_call(model, names, args))
-            parts.append({k: np.asarray(v) for k, v in out.items()})
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    def run(feeds):
+        args = [np.asarray(feeds[k], np.float32) for k in names]
+        return {k: np.asarray(v) for k, v in _keras_outputs(model, _keras_call(model, names, args)).items()}
 
-    return predict
+    return lambda feeds: run_in_batches(run, feeds, 64)
 
 
 def _signature_predict(signature, inputs) -> Predict:
     tf = quiet_tensorflow()
-    static = inputs[0].shape[0]
 
-    def predict(feeds):
-        n = len(feeds[inputs[0].name])
-        step = static or 64
-        parts = []
-        for i in range(0, n, step):
-            out = signature(**{t.name: tf.constant(feeds[t.name][i : i + step], tf.float32) for t in inputs})
-            parts.append({k: v.numpy() for k, v in out.items()})
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    def run(feeds):
+        out = signature(**{t.name: tf.constant(feeds[t.name], tf.float32) for t in inputs})
+        return {k: v.numpy() for k, v in out.items()}
 
-    return predict
+    return lambda feeds: run_in_batches(run, feeds, inputs[0].shape[0] or 64)
 
 
 def file_sha256(path: Path) -> str:

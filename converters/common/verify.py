@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit.errors import ConversionError
 from edgekit.profiling.latency import measure_latency
 from edgekit.runtime import open_session
 
@@ -25,7 +26,9 @@ def snr_db(reference: np.ndarray, output: np.ndarray) -> float:
 def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], primary: str) -> dict:
     missing = sorted(set(reference) - set(outputs))
     if missing:
-        raise RuntimeError(f"artifact lost outputs {missing}; it has {sorted(outputs)}")
+        raise ConversionError("The converted artifact lost outputs of the source model.",
+                              got=f"missing {missing}; the artifact has {sorted(outputs)}",
+                              tip="Run with --debug and report it: edgekit should keep every output name.")
     out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)}}
     ref, got = reference[primary], outputs[primary]
     if ref.ndim == 2 and ref.shape[1] > 1:

@@ -61,12 +61,16 @@ class Session:
 
     def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run a whole batch, splitting it into the model's static batch when it has one."""
-        n = len(next(iter(feeds.values())))
-        step = self.batch or n
-        if step == n:
-            return self.run(feeds)
-        parts = [self.run({k: v[i : i + step] for k, v in feeds.items()}) for i in range(0, n, step)]
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return run_in_batches(self.run, feeds, self.batch)
+
+
+def run_in_batches(run, feeds: dict[str, np.ndarray], step: int | None) -> dict[str, np.ndarray]:
+    """Call ``run`` on slices of ``step`` samples (all at once when None) and concatenate each output."""
+    n = len(next(iter(feeds.values())))
+    if not step or step >= n:
+        return run(feeds)
+    parts = [run({k: v[i : i + step] for k, v in feeds.items()}) for i in range(0, n, step)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def open_session(
