@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import edgekit
-from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
+from edgekit._fs import atomic_write_bytes, atomic_write_json, atomic_write_text, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.source import SourceModel, file_sha256, load_source
 from edgekit.converters.common.verify import verify_artifact
@@ -146,7 +146,6 @@ class _Builder:
         return self._cache[key]
 
     def to_tflite(self, dst: Path, precision: str) -> None:
-        from edgekit._fs import atomic_write_bytes
         from edgekit.converters.tflite import saved_model_to_tflite
 
         atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model(), precision, self.calibration))

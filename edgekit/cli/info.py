@@ -8,13 +8,7 @@ import json
 import click
 
 from edgekit.formats import FORMATS, RUNTIMES
-
-
-def _table(rows: list[list[str]], heads: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows)]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in [heads, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from edgekit.reporting.summary import format_table
 
 
 @click.command()
@@ -32,7 +26,7 @@ def targets(as_json: bool) -> None:
         return
     rows = [[t.name, t.runtime, t.format, ",".join(t.precisions), t.default_precision, t.arch, str(t.threads),
              " > ".join(t.devices)] for t in known.values()]
-    click.echo(_table(rows, ["target", "runtime", "format", "precisions", "default", "arch", "threads", "devices"]))
+    click.echo(format_table(["target", "runtime", "format", "precisions", "default", "arch", "threads", "devices"], rows))
     click.echo("")
     for name, fmt in FORMATS.items():
         click.echo(f"{name}: {fmt.description}; runs on {RUNTIMES[fmt.runtime]}")

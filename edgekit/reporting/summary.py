@@ -56,17 +56,21 @@ def table_cells(row: dict) -> dict[str, str]:
     }
 
 
+def format_table(heads: list[str], rows: list[list[str]], markdown: bool = False) -> str:
+    """Aligned plain-text (terminal) or Markdown table."""
+    widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows)]
+
+    def line(values):
+        padded = [str(v).ljust(w) for v, w in zip(values, widths)]
+        return ("| " + " | ".join(padded) + " |") if markdown else "  ".join(padded).rstrip()
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|" if markdown else "  ".join("-" * w for w in widths)
+    return "\n".join([line(heads), rule, *(line(r) for r in rows)])
+
+
 def render_table(rows: list[dict], markdown: bool = False) -> str:
     cells = [table_cells(r) for r in rows]
-    heads = [h for _, h in COLUMNS]
-    widths = [max([len(h)] + [len(c[k]) for c in cells]) for (k, _), h in zip(COLUMNS, heads)]
-    def line(values):
-        padded = [v.ljust(w) for v, w in zip(values, widths)]
-        return ("| " + " | ".join(padded) + " |") if markdown else "  ".join(padded).rstrip()
-    out = [line(heads)]
-    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|" if markdown else "  ".join("-" * w for w in widths))
-    out += [line([c[k] for k, _ in COLUMNS]) for c in cells]
-    return "\n".join(out)
+    return format_table([h for _, h in COLUMNS], [[c[k] for k, _ in COLUMNS] for c in cells], markdown)
 
 
 def render_markdown(summary: dict) -> str:
