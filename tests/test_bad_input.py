@@ -4,7 +4,6 @@ and nothing written to the output directory."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from tests.conftest import run_cli
 from tests.test_targets import GOOD
@@ -99,7 +98,6 @@ def test_missing_optional_dependency_names_the_extra(tmp_path):
     assert "needs the Python package 'openvino'" in err and "TIP: pip install 'edgekit[convert]'" in err
 
 
-@pytest.mark.parametrize("flag", ["--debug"])
-def test_debug_shows_the_traceback(tmp_path, flag):
-    r = run_cli(flag, "convert", "face-id", "--target", "nowhere", "--out", str(tmp_path))
+def test_debug_shows_the_traceback(tmp_path):
+    r = run_cli("--debug", "convert", "face-id", "--target", "nowhere", "--out", str(tmp_path))
     assert r.returncode != 0 and "Traceback" in r.stderr
