@@ -81,3 +81,31 @@ def test_calibration_fed_by_name_for_two_input_model(tmp_path, digits):
     assert ref > 0.8
     for row in summary["artifacts"]:
         assert abs(row["value"] - ref) <= 0.03, row
+
+
+def test_users_keras_lstm_gets_the_recurrent_recipe(tmp_path, digits):
+    """A user's LSTM (digit rows as an 8-step sequence) is unrolled for LiteRT and keeps the LSTM op in ONNX."""
+    import keras
+    import onnx
+
+    (xt, yt), (xh, yh) = digits
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 8), name="rows")
+    out = keras.layers.Dense(10, name="scores")(keras.layers.LSTM(24)(inp))
+    model = keras.Model(inp, out)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(xt[..., 0], yt, epochs=10, batch_size=32, verbose=0)
+    model.save(tmp_path / "rows.keras")
+    np.savez(tmp_path / "calib.npz", rows=xt[:200, ..., 0])
+    np.savez(tmp_path / "eval.npz", rows=xh[..., 0], labels=yh)
+    keras_top1 = float(np.mean(np.asarray(model(xh[..., 0])).argmax(1) == yh))
+    r = run_cli("convert", str(tmp_path / "rows.keras"), "--target", "raspberry-pi-5", "--target", "jetson-orin-nano",
+                "--precision", "int8", "--calib", str(tmp_path / "calib.npz"), "--eval", str(tmp_path / "eval.npz"),
+                "--out", str(tmp_path / "build"), "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["recipe"] == "recurrent"
+    for row in summary["artifacts"]:
+        assert row["value"] >= keras_top1 - 0.03, row
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "build/rows/jetson-orin-nano/int8/model.onnx")).graph.node}
+    assert "LSTM" in ops

@@ -71,6 +71,14 @@ class _Data:
     evaluate: Callable | None
     metric: str | None
     primary_output: str
+    primary_is_classes: bool = True
+    metric_unit: str = "proportion"
+    higher_is_better: bool = True
+
+    def metric_info(self) -> dict | None:
+        if not self.metric:
+            return None
+        return {"name": self.metric, "unit": self.metric_unit, "higher_is_better": self.higher_is_better}
 
 
 def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
@@ -98,8 +106,9 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
                 return {"top1": float(np.mean(predict(_x)[primary].argmax(-1) == _y)), "n_heldout": int(len(_y))}
         return _Data(calibration, origin, inputs, "--eval file", evaluate, "top1" if evaluate else None, primary)
     if src.zoo:
-        return _Data(calibration, origin, src.zoo.heldout_inputs(), "zoo held-out split", src.zoo.evaluate,
-                     src.zoo.metric, primary)
+        z = src.zoo
+        return _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric, primary,
+                     z.primary_is_classes, z.metric_unit, z.higher_is_better)
     if calibration is None:
         raise UsageError(
             "Nothing to verify the artifacts on: no --eval and no --calib data.",
@@ -116,13 +125,14 @@ class _Builder:
     def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path):
         self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
         self._cache: dict[tuple[str, str], Path] = {}
-        self._saved_model: Path | None = None
+        self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
         self._onnx_fp32: Path | None = None
 
-    def saved_model(self) -> Path:
-        if self._saved_model is None:
-            self._saved_model = self.src.export_saved_model(self.work / "saved_model")
-        return self._saved_model
+    def saved_model(self, fmt: str) -> Path:
+        form = self.recipe.route(fmt).form
+        if form not in self._saved_models:
+            self._saved_models[form] = self.src.export_saved_model(self.work / f"saved_model-{form}", form)
+        return self._saved_models[form]
 
     def onnx_fp32(self) -> Path:
         from edgekit.converters import onnx as onnx_conv
@@ -133,7 +143,7 @@ class _Builder:
                 self._onnx_fp32 = onnx_conv.onnx_static_batch(self.src.path, dst)
             else:
                 self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
-                    self.saved_model(), [t.name for t in self.src.inputs], dst)
+                    self.saved_model("onnx"), [t.name for t in self.src.inputs], dst)
         return self._onnx_fp32
 
     def build(self, fmt: str, precision: str) -> Path:
@@ -148,7 +158,7 @@ class _Builder:
     def to_tflite(self, dst: Path, precision: str) -> None:
         from edgekit.converters.tflite import saved_model_to_tflite
 
-        atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model(), precision, self.calibration))
+        atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model("tflite"), precision, self.calibration))
 
     def to_onnx(self, dst: Path, precision: str) -> None:
         from edgekit.converters import onnx as onnx_conv
@@ -165,11 +175,12 @@ class _Builder:
         from edgekit.converters import openvino as ov_conv
 
         shapes = {t.name: t.shape for t in self.src.static_inputs()}
-        fbc = self.recipe.nncf_fast_bias_correction
-        if self.src.kind == "onnx" or self.recipe.source_for("openvino-ir") == "onnx":
-            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration, fbc)
+        nncf_options = self.recipe.nncf_options()
+        if self.src.kind == "onnx" or self.recipe.route("openvino-ir").start == "onnx":
+            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration, nncf_options)
         else:
-            ov_conv.saved_model_to_openvino(self.saved_model(), shapes, dst, precision, self.calibration, fbc)
+            ov_conv.saved_model_to_openvino(self.saved_model("openvino-ir"), shapes, dst, precision,
+                                            self.calibration, nncf_options)
 
 
 # format name -> how the builder makes it
@@ -183,6 +194,7 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
         "model": src.name,
         "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256},
         "recipe": recipe.name,
+        "export_route": vars(recipe.route(job.target.format)),
         "target": job.target.name,
         "format": job.target.format,
         "runtime": job.target.runtime,
@@ -231,7 +243,8 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                 host_threads = threads or min(t.threads, os.cpu_count() or 1)
                 result = verify_artifact(
                     stage / FORMATS[t.format].artifact, threads=host_threads, eval_inputs=data.eval_inputs,
-                    reference=reference, primary_output=data.primary_output, evaluate=data.evaluate,
+                    reference=reference, primary_output=data.primary_output,
+                    primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
                 )
                 meta = _metadata(src, recipe, job, data, files)
                 atomic_write_json(stage / "metadata.json", meta)
@@ -242,6 +255,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                                  "size_bytes": sum((stage / f).stat().st_size for f in files)},
                     "evaluated_on": data.evaluated_on,
                     "metric": data.metric,
+                    "metric_info": data.metric_info(),
                     "metrics": result["metrics"],
                     "reference_metrics": reference_metrics,
                     "agreement": result["agreement"],
@@ -259,6 +273,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
         "source": {"kind": src.kind, "sha256": src.sha256},
         "recipe": recipe.name,
         "metric": data.metric,
+        "metric_info": data.metric_info(),
         "evaluated_on": data.evaluated_on,
         "reference_metrics": reference_metrics,
         "baseline": src.zoo.baseline() if src.zoo else {},

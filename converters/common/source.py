@@ -36,7 +36,15 @@ class SourceModel:
 
     @property
     def architecture(self) -> str:
-        return self.zoo.architecture if self.zoo else "generic"
+        """Recipe name: the zoo entry's, else chosen by inspecting a user's Keras model."""
+        if self.zoo:
+            return self.zoo.architecture
+        if self.kind == "keras":
+            from edgekit.converters.common.keras_forms import has_recurrent_layers
+
+            if has_recurrent_layers(self._model):
+                return "recurrent"
+        return "generic"
 
     def static_inputs(self) -> list[TensorInfo]:
         """Input specs with the batch fixed to 1 (what every target here compiles)."""
@@ -52,15 +60,18 @@ class SourceModel:
 
         return open_session(self._model).predict
 
-    def export_saved_model(self, directory: Path) -> Path:
-        """Write the canonical static-batch SavedModel (Keras and SavedModel sources only)."""
+    def export_saved_model(self, directory: Path, form: str = "native") -> Path:
+        """Write the canonical static-batch SavedModel (Keras and SavedModel sources only) of a Keras ``form``
+        (see converters/common/keras_forms; a SavedModel source has only its native form)."""
         tf = quiet_tensorflow()
         specs = [tf.TensorSpec(t.shape, tf.float32, name=t.name) for t in self.static_inputs()]
         names = [t.name for t in self.inputs]
         if self.kind in ("zoo", "keras"):
             import keras
 
-            model = self._model
+            from edgekit.converters.common.keras_forms import keras_form
+
+            model = keras_form(self._model, form)
             archive = keras.export.ExportArchive()
             archive.track(model)
             archive.add_endpoint(

@@ -23,7 +23,9 @@ def snr_db(reference: np.ndarray, output: np.ndarray) -> float:
     return round(min(SNR_CAP_DB, 10.0 * np.log10(max(signal, 1e-30) / noise)), 2)
 
 
-def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], primary: str) -> dict:
+def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], primary: str,
+              classes: bool = True) -> dict:
+    """SNR of every output vs fp32; argmax agreement of ``primary`` when it holds class scores."""
     missing = sorted(set(reference) - set(outputs))
     if missing:
         raise ConversionError("The converted artifact lost outputs of the source model.",
@@ -31,7 +33,7 @@ def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], 
                               tip="Run with --debug and report it: edgekit should keep every output name.")
     out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)}}
     ref, got = reference[primary], outputs[primary]
-    if ref.ndim == 2 and ref.shape[1] > 1:
+    if classes and ref.ndim == 2 and ref.shape[1] > 1:
         out["top1_agreement"] = round(float(np.mean(ref.argmax(1) == got.argmax(1))), 4)
     out["max_abs_diff"] = {k: float(np.max(np.abs(reference[k] - outputs[k]))) for k in sorted(reference)}
     return out
@@ -44,6 +46,7 @@ def verify_artifact(
     eval_inputs: dict[str, np.ndarray],
     reference: dict[str, np.ndarray],
     primary_output: str,
+    primary_is_classes: bool = True,
     evaluate: Callable | None,
     latency_samples: int = 16,
 ) -> dict:
@@ -53,7 +56,7 @@ def verify_artifact(
     result = {
         "runtime": session.runtime,
         "runtime_options": session.options,
-        "agreement": agreement(reference, outputs, primary_output),
+        "agreement": agreement(reference, outputs, primary_output, primary_is_classes),
         "metrics": evaluate(session.predict) if evaluate else {},
     }
     n = len(next(iter(eval_inputs.values())))

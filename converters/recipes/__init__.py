@@ -12,20 +12,36 @@ from edgekit.errors import UsageError, did_you_mean
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where a format's export starts: the canonical SavedModel of a Keras form (converters/common/keras_forms),
+    or the fp32 ONNX export (which is itself made from the ONNX route's form)."""
+
+    start: str = "saved_model"  # "saved_model" or "onnx"
+    form: str = "native"
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     description: str
-    # format -> where its export starts: "saved_model" (TF converters) or "onnx" (the fp32 ONNX export)
-    export_from: tuple[tuple[str, str], ...]
+    routes: tuple[tuple[str, Route], ...]  # format name -> Route
     float_layers: tuple[str, ...] = ()  # layer-name patterns kept in float for int8
     calibration_samples: int = 200
     nncf_fast_bias_correction: bool = True  # NNCF's default
+    nncf_minmax_ranges: bool = False  # global min/max activation ranges instead of NNCF's per-sample mean
 
-    def source_for(self, fmt: str) -> str:
-        return dict(self.export_from)[fmt]
+    def nncf_options(self) -> dict:
+        return {"fast_bias_correction": self.nncf_fast_bias_correction, "minmax_ranges": self.nncf_minmax_ranges}
+
+    def route(self, fmt: str) -> Route:
+        return dict(self.routes)[fmt]
 
 
-_TF = (("tflite", "saved_model"), ("onnx", "saved_model"), ("openvino-ir", "saved_model"))
+_TF = (("tflite", Route()), ("onnx", Route()), ("openvino-ir", Route()))
+# Measured on lstm-forecast: ONNX and OpenVINO quantize the native LSTM op far better than an unrolled graph,
+# which is the only form LiteRT converts. OpenVINO starts from the ONNX export to get that op.
+_RECURRENT = (("tflite", Route(form="unrolled")), ("onnx", Route(form="onnx-lstm")),
+              ("openvino-ir", Route(start="onnx")))
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -34,6 +50,8 @@ RECIPES: dict[str, Recipe] = {
         # embedding SNR from 22.8 to 13.9 dB and logits from 15.8 to 11.8 dB, so it is off for this family.
         Recipe("cnn-resnet", "Convolutional network with residual blocks: every layer quantizes to int8.", _TF,
                nncf_fast_bias_correction=False),
+        Recipe("recurrent", "LSTM sequence model: unrolled for LiteRT, the native LSTM op for ONNX and OpenVINO.",
+               _RECURRENT, nncf_minmax_ranges=True),
         Recipe("generic", "A user's model: default export per format, every layer int8, verified by measurement.", _TF),
     )
 }

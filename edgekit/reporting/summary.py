@@ -6,7 +6,7 @@ from pathlib import Path
 
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"),
-    ("metric", "accuracy"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
+    ("metric", "metric"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
     ("p50", "host p50 ms"), ("p90", "host p90 ms"),
 )
 
@@ -17,6 +17,8 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
         metric = r["metric"]
         value = r["metrics"].get(metric) if metric else None
         ref = r["reference_metrics"].get(metric) if metric else None
+        proportion = (r.get("metric_info") or {}).get("unit", "proportion") == "proportion"
+        known = value is not None and ref is not None
         agreement = r["agreement"]
         rows.append({
             "target": r["target"],
@@ -26,7 +28,10 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "size_bytes": r["artifact"]["size_bytes"],
             "metric": metric,
             "value": value,
-            "delta_points": None if value is None or ref is None else round(100 * (value - ref), 2),
+            "unit": "proportion" if proportion else r["metric_info"]["unit"],
+            # A proportion moves in points; other metrics (errors in MW...) move relative to fp32.
+            "delta_points": round(100 * (value - ref), 2) if known and proportion else None,
+            "delta_percent": round(100 * (value - ref) / abs(ref), 2) if known and not proportion and ref else None,
             "top1_agreement": agreement.get("top1_agreement"),
             "snr_db_min": min(agreement["snr_db"].values()),
             "latency_median_ms": r["latency"]["median_ms"],
@@ -43,12 +48,21 @@ def _fmt(v, spec: str) -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _delta(row: dict) -> str:
+    if row.get("delta_points") is not None:
+        return f"{row['delta_points']:+.2f} pt"
+    if row.get("delta_percent") is not None:
+        return f"{row['delta_percent']:+.2f} %"
+    return "-"
+
+
 def table_cells(row: dict) -> dict[str, str]:
     return {
         "target": row["target"], "format": row["format"], "precision": row["precision"],
         "size": _size(row["size_bytes"]),
-        "metric": "-" if row["value"] is None else f"{row['metric']} {row['value']:.4f}",
-        "delta": _fmt(row["delta_points"], "+.2f") + (" pt" if row["delta_points"] is not None else ""),
+        "metric": "-" if row["value"] is None else
+        f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.1f'}}",
+        "delta": _delta(row),
         "agree": _fmt(row["top1_agreement"], ".4f"),
         "snr": _fmt(row["snr_db_min"], ".1f"),
         "p50": _fmt(row["latency_median_ms"], ".2f"),

@@ -51,7 +51,10 @@ class Session:
                 got=f"missing {missing}, unexpected {extra}",
                 tip=f"Feed exactly: {', '.join(names)}.",
             )
-        return self._run({k: np.asarray(v) for k, v in feeds.items()})
+        feeds = {k: np.asarray(v) for k, v in feeds.items()}
+        for t in self.inputs:
+            check_shape(t, feeds[t.name].shape)
+        return self._run(feeds)
 
     @property
     def batch(self) -> int | None:
@@ -62,6 +65,19 @@ class Session:
     def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run a whole batch, splitting it into the model's static batch when it has one."""
         return run_in_batches(self.run, feeds, self.batch)
+
+
+def check_shape(spec: TensorInfo, shape: tuple[int, ...]) -> None:
+    """One clear error for a wrong window length, feature count or image size, whatever the runtime."""
+    want = spec.shape
+    if len(shape) != len(want) or any(w is not None and w != g for w, g in zip(want, shape)):
+        shown = ", ".join("N" if w is None else str(w) for w in want)
+        raise UsageError(
+            f"Input '{spec.name}' has the wrong shape.",
+            got=f"shape={tuple(shape)}; the model expects ({shown})",
+            tip="Each sample must have exactly the model's input shape (e.g. the window length and feature "
+            "count it was trained with); predict() splits larger batches for you.",
+        )
 
 
 def run_in_batches(run, feeds: dict[str, np.ndarray], step: int | None) -> dict[str, np.ndarray]:

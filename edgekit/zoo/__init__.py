@@ -24,8 +24,11 @@ class ZooModel:
     data: str
     metric: str  # primary metric key returned by evaluate()
     metric_doc: str
-    primary_output: str  # output whose argmax is compared for top-1 agreement
+    primary_output: str  # output compared with fp32 first (argmax agreement when it holds class scores)
     weights: str
+    primary_is_classes: bool = True  # False: the primary output holds values (a forecast), not class scores
+    metric_unit: str = "proportion"  # a proportion is compared in points; anything else in relative %
+    higher_is_better: bool = True
 
     def _mod(self):
         return importlib.import_module(f"edgekit.zoo.{self.module}")
@@ -62,6 +65,21 @@ ZOO: dict[str, ZooModel] = {
             metric_doc="top-1 identification on 160 held-out images; open-set enrol/reject on 4 unseen people",
             primary_output="logits",
             weights="face_id.weights.h5",
+        ),
+        ZooModel(
+            name="lstm-forecast",
+            module="lstm_forecast",
+            architecture="recurrent",
+            task="electricity demand forecast, next 6 h (12 half-hours) from the last day",
+            data="Taylor half-hourly demand, England & Wales, Jun-Aug 2000 (PyPI pmdarima); weeks 2-8 train, "
+            "9 validation, 10-12 held out",
+            metric="mae_mw",
+            metric_doc="MAE / RMSE in MW over 997 held-out windows x 12 steps, next to seasonal-naive (last week)",
+            primary_output="forecast",
+            weights="lstm_forecast.weights.h5",
+            primary_is_classes=False,
+            metric_unit="MW",
+            higher_is_better=False,
         ),
     )
 }

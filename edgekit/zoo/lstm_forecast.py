@@ -1,0 +1,122 @@
+"""lstm-forecast: an LSTM that forecasts electricity demand 6 hours ahead from the last day.
+
+Input ``window`` (1, 48, 2): for each of the last 48 half-hours, (a) the demand and (b) the demand one week
+before the time HORIZON steps later, both standardised with the training mean/std. Channel (b)'s last HORIZON
+rows are therefore exactly the weekly seasonal-naive forecast for the target times; the model learns a
+correction to it from the recent trajectory (output = that forecast + LSTM residual, inside the graph).
+Output ``forecast`` (1, 12): the next 12 half-hours, standardised; evaluate() converts to megawatts.
+
+Chronological split of the 12 weeks (targets decide the split; inputs may reach back into earlier weeks):
+  week 1      context only (the weekly lag of week 2)
+  weeks 2-8   training targets      week 9  validation targets      weeks 10-12  held-out test targets
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+
+import numpy as np
+
+from edgekit.zoo import taylor
+
+INPUT, OUTPUT = "window", "forecast"
+WINDOW = taylor.PER_DAY  # one day of half-hours
+HORIZON = 12  # six hours ahead
+FEATURES = 2
+UNITS = 48
+LAG = taylor.PER_WEEK
+SPLITS = {"train": (1, 8), "validation": (8, 9), "heldout": (9, 12)}  # [first, last) week of the target times
+WEIGHTS = "lstm_forecast.weights.h5"
+META = "lstm_forecast.json"  # normalisation and training record, written by scripts/train_lstm_forecast.py
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def build_model(unroll: bool = False):
+    """unroll=True gives the form LiteRT converts (see the 'lstm' recipe); the weights are the same."""
+    from edgekit._lazy import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape=(WINDOW, FEATURES), name=INPUT)
+    h = layers.LSTM(UNITS, unroll=unroll, name="lstm")(inp)
+    residual = layers.Dense(HORIZON, name="residual")(h)
+    # The weekly-lag channel's last HORIZON rows: the seasonal-naive forecast for the target times.
+    naive = layers.Reshape((HORIZON,), name="weekly_naive")(
+        layers.Cropping1D((WINDOW - HORIZON, 0), name="lag_tail")(inp[:, :, 1:2]))
+    out = layers.Add(name=OUTPUT)([naive, residual])
+    return keras.Model(inp, {OUTPUT: out}, name="lstm_forecast")
+
+
+def meta() -> dict:
+    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+
+
+def load_model(unroll: bool = False):
+    model = build_model(unroll)
+    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
+        model.load_weights(str(path))
+    return model
+
+
+def normalisation(series: np.ndarray | None = None) -> tuple[float, float]:
+    """Mean and std of the training weeks (the only statistics the model may know)."""
+    y = taylor.load_taylor() if series is None else series
+    first, last = SPLITS["train"]
+    train = y[first * LAG : last * LAG]
+    return float(train.mean()), float(train.std())
+
+
+def windows(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs (N, 48, 2) standardised, targets (N, 12) in MW, first target index (N,)) for every window
+    whose HORIZON targets all fall in ``split``'s weeks, stride 1."""
+    y = taylor.load_taylor()
+    mean, std = normalisation(y)
+    z = (y - mean) / std
+    first, last = SPLITS[split]
+    starts = np.arange(first * LAG, last * LAG - HORIZON + 1)  # index of the first target
+    rows = starts[:, None] - WINDOW + np.arange(WINDOW)[None, :]  # input time steps
+    x = np.stack([z[rows], z[rows + HORIZON - LAG]], axis=-1).astype(np.float32)
+    targets = y[starts[:, None] + np.arange(HORIZON)[None, :]]
+    return x, targets, starts
+
+
+def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
+    """Real training windows spread evenly over weeks 2-8 (never validation or held-out ones)."""
+    x, _, _ = windows("train")
+    return {INPUT: x[np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int)]}
+
+
+def heldout_inputs() -> dict[str, np.ndarray]:
+    return {INPUT: windows("heldout")[0]}
+
+
+def _errors(pred_mw: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    err = pred_mw - targets
+    return {"mae_mw": float(np.mean(np.abs(err))), "rmse_mw": float(np.sqrt(np.mean(err**2)))}
+
+
+def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+    """MAE / RMSE in megawatts over every held-out window and horizon step."""
+    x, targets, _ = windows(split)
+    mean, std = normalisation()
+    pred = predict({INPUT: x})[OUTPUT].astype(np.float64) * std + mean
+    return {**_errors(pred, targets), "n_windows": int(len(x))}
+
+
+def seasonal_naive(split: str = "heldout") -> dict[str, float]:
+    """Same time last week and same time yesterday, on the same windows."""
+    y = taylor.load_taylor()
+    _, targets, starts = windows(split)
+    steps = starts[:, None] + np.arange(HORIZON)[None, :]
+    week, day = _errors(y[steps - LAG], targets), _errors(y[steps - taylor.PER_DAY], targets)
+    return {"weekly_naive_mae_mw": week["mae_mw"], "weekly_naive_rmse_mw": week["rmse_mw"],
+            "daily_naive_mae_mw": day["mae_mw"], "daily_naive_rmse_mw": day["rmse_mw"]}
+
+
+def baseline() -> dict[str, float]:
+    return seasonal_naive("heldout")
