@@ -32,9 +32,24 @@ def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) ->
     except Exception as exc:
         raise ConversionError(f"ONNX export failed: {summarize(exc)}", got=str(saved_model),
                               tip="Run with --debug for the tf2onnx log.") from exc
+    _drop_captured_inputs(model, input_names)
     onnx = require("onnx", purpose="Writing ONNX models")
     onnx.save(model, str(dst))
     return dst
+
+
+def _drop_captured_inputs(model, input_names: list[str]) -> None:
+    """tf2onnx turns constant tensors a signature captures (Keras 3 Normalization's mean and variance) into
+    extra graph inputs, which it folds into constants but leaves declared: drop them when nothing reads them."""
+    used = {name for node in model.graph.node for name in node.input}
+    for inp in list(model.graph.input):
+        if inp.name in input_names:
+            continue
+        if inp.name in used:
+            raise ConversionError("The ONNX export has an input the model does not declare.",
+                                  got=f"extra input {inp.name!r}; declared {input_names}",
+                                  tip="Run with --debug and report it; the model captures a non-constant tensor.")
+        model.graph.input.remove(inp)
 
 
 def onnx_static_batch(src: Path, dst: Path) -> Path:
@@ -87,6 +102,19 @@ def onnx_to_fp16(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
+    from edgekit.converters.common.float_fallback import matching_nodes
+
+    if not layers:
+        return []
+    onnx = require("onnx", purpose="Reading ONNX models")
+    nodes = matching_nodes([n.name for n in onnx.load(str(model_path)).graph.node], layers)
+    if not nodes:
+        raise ConversionError("None of the layers to keep in float were found in the ONNX graph.",
+                              got=f"layers {list(layers)}", tip="Run with --debug and report it.")
+    return nodes
+
+
 class _Reader:
     """ORT CalibrationDataReader over real samples, fed by input name."""
 
@@ -98,8 +126,10 @@ class _Reader:
         return next(self._items, None)
 
 
-def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray]) -> Path:
-    """Static int8 QDQ, per-channel symmetric weights and symmetric activations (TensorRT's int8 form)."""
+def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float_layers: tuple[str, ...] = ()) -> Path:
+    """Static int8 QDQ, per-channel symmetric weights and symmetric activations (TensorRT's int8 form).
+
+    Nodes of ``float_layers`` (Keras layer names in tf2onnx's node names) get no Q/DQ and run in float."""
     quant = require("onnxruntime.quantization", purpose="int8 ONNX quantization")
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -114,6 +144,7 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray]) -> Pa
             except Exception:
                 # Symbolic shape inference fails on attention/GCN graphs; ONNX shape inference suffices.
                 quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+            exclude = _nodes_of(pre, float_layers)
             quant.quantize_static(
                 str(pre), str(dst), _Reader(calibration),
                 quant_format=quant.QuantFormat.QDQ,
@@ -121,6 +152,7 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray]) -> Pa
                 activation_type=quant.QuantType.QInt8,
                 weight_type=quant.QuantType.QInt8,
                 calibrate_method=quant.CalibrationMethod.MinMax,
+                nodes_to_exclude=exclude,
                 extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
             )
         except Exception as exc:

@@ -26,7 +26,7 @@ def _to_ir(src: Path, input_shapes: dict[str, tuple[int, ...]], dst_xml: Path, p
         nncf = require("nncf", purpose="int8 OpenVINO quantization")
         n = len(next(iter(calibration.values())))
         items = [{k: v[i : i + 1].astype(np.float32) for k, v in calibration.items()} for i in range(n)]
-        options = {"fast_bias_correction": True, "minmax_ranges": False, **(nncf_options or {})}
+        options = {"fast_bias_correction": True, "minmax_ranges": False, "float_layers": (), **(nncf_options or {})}
         advanced = None
         if options["minmax_ranges"]:
             # NNCF's default activation range is the mean of per-sample min/max: on lstm-forecast it clipped the
@@ -36,8 +36,14 @@ def _to_ir(src: Path, input_shapes: dict[str, tuple[int, ...]], dst_xml: Path, p
 
             advanced = AdvancedQuantizationParameters(
                 activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
+        ignored = None
+        if options["float_layers"]:
+            from edgekit.converters.common.float_fallback import layer_pattern
+
+            ignored = nncf.IgnoredScope(patterns=[".*" + layer_pattern(options["float_layers"]) + ".*"],
+                                        validate=False)
         # Default (performance) preset: the transformer preset's SmoothQuant was measured to hurt accuracy.
-        model = nncf.quantize(model, nncf.Dataset(items), subset_size=n,
+        model = nncf.quantize(model, nncf.Dataset(items), subset_size=n, ignored_scope=ignored,
                               fast_bias_correction=options["fast_bias_correction"], advanced_parameters=advanced)
     # save_model compresses weights to fp16 unless told otherwise: only the fp16 artifact should be.
     ov.save_model(model, str(dst_xml), compress_to_fp16=(precision == "fp16"))

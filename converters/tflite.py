@@ -10,11 +10,13 @@ from edgekit._lazy import quiet_tensorflow
 from edgekit.errors import ConversionError, UsageError, summarize
 
 
-def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[str, np.ndarray] | None) -> bytes:
+def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[str, np.ndarray] | None,
+                          float_layers: tuple[str, ...] = ()) -> bytes:
     """Convert with builtin ops only: LiteRT has no Flex delegate, so SELECT_TF_OPS files would not run.
 
     int8 is full-integer, per-channel weights, with int8 input and output (the runtime layer
-    (de)quantizes them from the scales stored in the file).
+    (de)quantizes them from the scales stored in the file). ``float_layers`` (Keras layer names) stay float:
+    TFLite's quantization debugger denylists their ops and inserts (de)quantize around them.
     """
     tf = quiet_tensorflow()
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
@@ -37,6 +39,8 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
+        if float_layers:
+            return _selective_int8(tf, converter, representative, float_layers, saved_model)
     try:
         return converter.convert()
     except Exception as exc:  # ConverterError and friends
@@ -45,3 +49,35 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
             got=str(saved_model),
             tip="The model may use ops LiteRT has no builtin kernel for; run with --debug for the converter log.",
         ) from exc
+
+
+def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...], saved_model: Path) -> bytes:
+    from edgekit.converters.common.float_fallback import matching_nodes
+
+    # Float ops between int8 ones need the float builtin kernels too.
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    try:
+        full = converter.convert()
+        names = _op_output_names(full)
+        deny = matching_nodes(names, float_layers)
+        if not deny:
+            raise ConversionError("None of the layers to keep in float were found in the TFLite graph.",
+                                  got=f"layers {list(float_layers)}", tip="Run with --debug and report it.")
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=deny, fully_quantize=True)
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=representative, debug_options=options)
+        return debugger.get_nondebug_quantized_model()
+    except ConversionError:
+        raise
+    except Exception as exc:
+        raise ConversionError(f"TFLite mixed int8/float conversion failed: {summarize(exc)}", got=str(saved_model),
+                              tip="Run with --debug for the converter log.") from exc
+
+
+def _op_output_names(model: bytes) -> list[str]:
+    from edgekit._lazy import require
+
+    interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
+        model_content=model)
+    tensors = interpreter.get_tensor_details()
+    return [tensors[i]["name"] for op in interpreter._get_ops_details() for i in op["outputs"]]

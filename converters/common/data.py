@@ -60,7 +60,7 @@ def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
     n = counts.pop()
     if role == "evaluation" and LABELS_KEY in data and len(data[LABELS_KEY]) != n:
         raise DataError(
-            f"The evaluation labels do not match the number of samples.",
+            "The evaluation labels do not match the number of samples.",
             got=f"{len(data[LABELS_KEY])} labels for {n} samples",
         )
     return n

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 import edgekit
-from edgekit._fs import atomic_write_bytes, atomic_write_json, atomic_write_text, staged_directory
+from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
 from edgekit.converters.common import data as data_mod
+from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.source import SourceModel, file_sha256, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
@@ -119,74 +120,6 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
                  None, None, primary)
 
 
-class _Builder:
-    """Builds each (format, precision) artifact once, from lazily made intermediates."""
-
-    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path):
-        self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
-        self._cache: dict[tuple[str, str], Path] = {}
-        self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
-        self._onnx_fp32: Path | None = None
-
-    def saved_model(self, fmt: str) -> Path:
-        form = self.recipe.route(fmt).form
-        if form not in self._saved_models:
-            self._saved_models[form] = self.src.export_saved_model(self.work / f"saved_model-{form}", form)
-        return self._saved_models[form]
-
-    def onnx_fp32(self) -> Path:
-        from edgekit.converters import onnx as onnx_conv
-
-        if self._onnx_fp32 is None:
-            dst = self.work / "fp32.onnx"
-            if self.src.kind == "onnx":
-                self._onnx_fp32 = onnx_conv.onnx_static_batch(self.src.path, dst)
-            else:
-                self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
-                    self.saved_model("onnx"), [t.name for t in self.src.inputs], dst)
-        return self._onnx_fp32
-
-    def build(self, fmt: str, precision: str) -> Path:
-        key = (fmt, precision)
-        if key not in self._cache:
-            out = self.work / f"{fmt}-{precision}"
-            out.mkdir()
-            _EXPORTERS[fmt](self, out / FORMATS[fmt].artifact, precision)
-            self._cache[key] = out
-        return self._cache[key]
-
-    def to_tflite(self, dst: Path, precision: str) -> None:
-        from edgekit.converters.tflite import saved_model_to_tflite
-
-        atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model("tflite"), precision, self.calibration))
-
-    def to_onnx(self, dst: Path, precision: str) -> None:
-        from edgekit.converters import onnx as onnx_conv
-
-        base = self.onnx_fp32()
-        if precision == "fp32":
-            shutil.copyfile(base, dst)
-        elif precision == "fp16":
-            onnx_conv.onnx_to_fp16(base, dst)
-        else:
-            onnx_conv.onnx_to_int8(base, dst, self.calibration)
-
-    def to_openvino_ir(self, dst: Path, precision: str) -> None:
-        from edgekit.converters import openvino as ov_conv
-
-        shapes = {t.name: t.shape for t in self.src.static_inputs()}
-        nncf_options = self.recipe.nncf_options()
-        if self.src.kind == "onnx" or self.recipe.route("openvino-ir").start == "onnx":
-            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration, nncf_options)
-        else:
-            ov_conv.saved_model_to_openvino(self.saved_model("openvino-ir"), shapes, dst, precision,
-                                            self.calibration, nncf_options)
-
-
-# format name -> how the builder makes it
-_EXPORTERS = {"tflite": _Builder.to_tflite, "onnx": _Builder.to_onnx, "openvino-ir": _Builder.to_openvino_ir}
-
-
 def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str]) -> dict:
     calib = data.calibration if job.precision == "int8" else None
     return {
@@ -229,7 +162,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
     model_dir = Path(out_root) / src.name
     rows = []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
-        builder = _Builder(src, recipe, data.calibration, Path(tmp))
+        builder = Builder(src, recipe, data.calibration, Path(tmp))
         for i, job in enumerate(jobs, 1):
             t = job.target
             progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: converting to {t.format}")
@@ -263,6 +196,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                     "runtime": result["runtime"],
                     "runtime_options": result["runtime_options"],
                     "device_runtime": {"devices": list(t.devices), "requirements": list(t.device_requirements)},
+                    "float_fallback": builder.fallbacks.get(t.format) if job.precision == "int8" else None,
                     "metadata": meta,
                 }
                 atomic_write_json(stage / "report.json", report)

@@ -33,8 +33,8 @@ def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], 
                               tip="Run with --debug and report it: edgekit should keep every output name.")
     out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)}}
     ref, got = reference[primary], outputs[primary]
-    if classes and ref.ndim == 2 and ref.shape[1] > 1:
-        out["top1_agreement"] = round(float(np.mean(ref.argmax(1) == got.argmax(1))), 4)
+    if classes and ref.ndim >= 2 and ref.shape[-1] > 1:  # (N, classes) or per position (N, positions, classes)
+        out["top1_agreement"] = round(float(np.mean(ref.argmax(-1) == got.argmax(-1))), 4)
     out["max_abs_diff"] = {k: float(np.max(np.abs(reference[k] - outputs[k]))) for k in sorted(reference)}
     return out
 

@@ -29,6 +29,10 @@ class Recipe:
     calibration_samples: int = 200
     nncf_fast_bias_correction: bool = True  # NNCF's default
     nncf_minmax_ranges: bool = False  # global min/max activation ranges instead of NNCF's per-sample mean
+    # int8 mixed precision by measurement (zoo models, which have a validation split): Keras layer classes
+    # that may stay float, and the allowed drop of the task metric on validation (proportion or relative).
+    float_fallback_types: tuple[str, ...] = ()
+    float_fallback_tolerance: float = 0.005
 
     def nncf_options(self) -> dict:
         return {"fast_bias_correction": self.nncf_fast_bias_correction, "minmax_ranges": self.nncf_minmax_ranges}
@@ -50,8 +54,12 @@ RECIPES: dict[str, Recipe] = {
         # embedding SNR from 22.8 to 13.9 dB and logits from 15.8 to 11.8 dB, so it is off for this family.
         Recipe("cnn-resnet", "Convolutional network with residual blocks: every layer quantizes to int8.", _TF,
                nncf_fast_bias_correction=False),
+        Recipe("cnn", "Plain convolutional network: every layer quantizes to int8.", _TF),
         Recipe("recurrent", "LSTM sequence model: unrolled for LiteRT, the native LSTM op for ONNX and OpenVINO.",
                _RECURRENT, nncf_minmax_ranges=True),
+        Recipe("transformer", "Transformer encoder: int8 where it holds; attention, LayerNorm or dense layers that "
+               "break the metric on validation stay float, per backend.", _TF,
+               float_fallback_types=("MultiHeadAttention", "LayerNormalization", "Dense")),
         Recipe("generic", "A user's model: default export per format, every layer int8, verified by measurement.", _TF),
     )
 }

@@ -1,0 +1,143 @@
+"""tiny-transformer: synthesised speech data, the float-fallback search, and conversion on every runtime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgekit.converters.common.float_fallback import FallbackDecision, choose_float_layers, matching_nodes
+from edgekit.converters.common.pipeline import convert, plan_jobs
+from edgekit.errors import DataError
+from edgekit.targets import resolve_targets
+from edgekit.zoo import speech
+
+TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
+
+
+@pytest.fixture(scope="module")
+def kws_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    summary = convert("tiny-transformer", plan_jobs(resolve_targets(TARGETS), "all", every=False), out)
+    return out / "tiny-transformer", summary
+
+
+def test_clips_are_deterministic_and_voices_never_cross_splits():
+    a, la = speech.make_clip("heldout", 7)
+    b, lb = speech.make_clip("heldout", 7)
+    np.testing.assert_array_equal(a, b)
+    assert la == lb and a.shape == (speech.CLIP,) and np.abs(a).max() <= 1.0
+    voices = {s: {v for v in speech.variants() if speech.split_of(v) == s} for s in speech.SPLITS}
+    assert not voices["train"] & voices["heldout"] and not voices["train"] & voices["validation"]
+    assert len(voices["heldout"]) >= 15 and len(voices["train"]) >= 50
+
+
+def test_features_are_log_mel_frames_and_reject_wrong_clips():
+    tone = np.sin(2 * np.pi * 1000 * np.arange(speech.CLIP) / speech.RATE).astype(np.float32)[None]
+    f = speech.features(tone)
+    assert f.shape == (1, speech.FRAMES, speech.N_MELS)
+    peak = f[0].mean(0).argmax()  # a 1 kHz tone peaks in the mel band holding 1 kHz
+    assert 9 <= peak <= 15, peak
+    with pytest.raises(DataError, match=r"1-second clips at 16 kHz. Got: shape=\(1, 8000\)"):
+        speech.features(np.zeros((1, 8000), np.float32))
+
+
+def test_float_fallback_floats_the_fewest_layers_that_recover_the_metric(tmp_path):
+    """The search on a known response: only floating 'attn' and 'ln' together gets within tolerance."""
+    def score_of(layers):
+        return 0.80 + 0.06 * ("attn" in layers) + 0.05 * ("ln" in layers) + 0.001 * ("ffn" in layers)
+
+    def build(layers):
+        path = tmp_path / ("-".join(layers) or "all-int8")
+        path.write_text(json.dumps(list(layers)))
+        return path
+
+    decision = FallbackDecision("top1", reference=0.91, tolerance=0.005, higher_is_better=True)
+    chosen = choose_float_layers(["ffn", "ln", "attn"], build, lambda p: score_of(json.loads(p.read_text())),
+                                 decision)
+    assert sorted(json.loads(Path(chosen).read_text())) == ["attn", "ln"]
+    assert decision.reached and sorted(decision.float_layers) == ["attn", "ln"]
+    assert [t.float_layers for t in decision.trials][:4] == [[], ["ffn"], ["ln"], ["attn"]]
+
+
+def test_layer_names_match_exported_node_names():
+    names = ["StatefulPartitionedCall/tiny_transformer_1/attn0_1/query_1/MatMul", "tiny_transformer_1/ln0a_1/add",
+             "tiny_transformer_1/attn01/x", "tiny_transformer_1/ffn0_in_1/Tensordot"]
+    assert matching_nodes(names, ["attn0", "ln0a"]) == names[:2]
+    assert matching_nodes(names, []) == []
+
+
+def test_transformer_beats_its_baseline_and_int8_holds_on_every_target(kws_build):
+    model_dir, summary = kws_build
+    fp32 = summary["reference_metrics"]["top1"]
+    assert summary["reference_metrics"]["n_heldout"] == 2000
+    assert fp32 > summary["baseline"]["small_cnn_top1"]
+    for target in TARGETS:
+        r = json.loads((model_dir / target / "int8" / "report.json").read_text())
+        assert r["metrics"]["top1"] >= fp32 - 0.015, (target, r["metrics"], r["float_fallback"])
+        fallback = r["float_fallback"]
+        assert fallback["split"] == "validation" and fallback["trials"][0]["float_layers"] == []
+        assert set(fallback["float_layers"]) <= set(fallback["candidates"])
+
+
+@pytest.fixture(scope="module")
+def kws_builder(tmp_path_factory):
+    from edgekit.converters.common.builder import Builder
+    from edgekit.converters.common.source import load_source
+    from edgekit.converters.recipes import get_recipe
+
+    src = load_source("tiny-transformer")
+    return Builder(src, get_recipe("generic"), src.zoo.calibration_inputs(100), tmp_path_factory.mktemp("work"))
+
+
+FLOAT = ("attn1", "ln1a")  # kept float; attn0 / ln0a must stay int8
+
+
+def test_litert_keeps_the_requested_layers_float(kws_builder):
+    from ai_edge_litert.interpreter import Interpreter
+
+    dst = kws_builder.work / "mixed.tflite"
+    kws_builder.to_tflite(dst, "int8", FLOAT)
+    it = Interpreter(str(dst))
+    tensors = it.get_tensor_details()
+    out_dtype = {tensors[op["outputs"][0]]["name"]: tensors[op["outputs"][0]]["dtype"] for op in it._get_ops_details()}
+    softmax = {n: d for n, d in out_dtype.items() if n.endswith("/Softmax")}
+    assert [d.__name__ for n, d in sorted(softmax.items())] == ["int8", "float32", "int8"], softmax
+    assert out_dtype[next(n for n in out_dtype if "/ln1a_1/add_2" in n)] == np.float32
+    assert out_dtype[next(n for n in out_dtype if "/ln0a_1/add_2" in n)] == np.int8
+
+
+def test_onnx_runtime_keeps_the_requested_layers_float(kws_builder):
+    import onnx
+
+    dst = kws_builder.work / "mixed.onnx"
+    kws_builder.to_onnx(dst, "int8", FLOAT)
+    graph = onnx.load(str(dst)).graph
+    initializers = {i.name for i in graph.initializer}
+    # Dequantized int8 weights: a DequantizeLinear reading an initializer.
+    int8_weights = {n.output[0] for n in graph.node if n.op_type == "DequantizeLinear" and n.input[0] in initializers}
+
+    def int8_matmuls(layer):
+        return [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and f"/{layer}_1/" in n.name
+                and any(i in int8_weights for i in n.input)]
+
+    assert int8_matmuls("attn1") == []
+    assert len(int8_matmuls("attn0")) >= 4  # query, key, value, output projections
+
+
+def test_openvino_keeps_the_requested_layers_float(kws_builder):
+    import openvino as ov
+
+    dst = kws_builder.work / "mixed" / "model.xml"
+    dst.parent.mkdir()
+    kws_builder.to_openvino_ir(dst, "int8", FLOAT)
+    model = ov.Core().read_model(str(dst))
+
+    def fake_quantized(layer):
+        return any(op.get_type_name() == "MatMul" and f"/{layer}_1/" in op.get_friendly_name()
+                   and any(v.get_node().get_type_name() == "FakeQuantize" for v in op.input_values())
+                   for op in model.get_ops())
+
+    assert not fake_quantized("attn1") and fake_quantized("attn0")
