@@ -36,8 +36,18 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "snr_db_min": min(agreement["snr_db"].values()),
             "latency_median_ms": r["latency"]["median_ms"],
             "latency_p90_ms": r["latency"]["p90_ms"],
+            "float_fallback": _fallback_summary(r.get("float_fallback")),
         })
     return rows
+
+
+def _fallback_summary(decision: dict | None) -> dict | None:
+    if not decision:
+        return None
+    first = decision["trials"][0]["score"]
+    return {"float_layers": decision["float_layers"], "reached": decision["reached"], "trials": len(decision["trials"]),
+            "validation_reference": decision["reference"], "validation_all_int8": first,
+            "validation_final": decision["score"], "tolerance": decision["tolerance"]}
 
 
 def _size(n: int) -> str:
@@ -102,4 +112,14 @@ def render_markdown(summary: dict) -> str:
     lines += ["", render_table(summary["artifacts"], markdown=True), ""]
     lines.append("Accuracy is measured with each target's runtime on the host CPU; latency is host latency "
                  "(median and p90 after warm-up), not device latency.")
+    decided = [r for r in summary["artifacts"] if r.get("float_fallback")]
+    if decided:
+        lines += ["", "## Mixed precision (decided on the validation split)", ""]
+        for r in decided:
+            f = r["float_fallback"]
+            kept = ", ".join(f["float_layers"]) or "none: every layer int8"
+            lines.append(f"- {r['target']} {r['precision']}: float layers: {kept} — validation {r['metric']} "
+                         f"fp32 {f['validation_reference']:.4f}, all-int8 {f['validation_all_int8']:.4f}, "
+                         f"final {f['validation_final']:.4f} (tolerance {f['tolerance']}, {f['trials']} trial(s)"
+                         f"{'' if f['reached'] else ', tolerance NOT reached'})")
     return "\n".join(lines) + "\n"
