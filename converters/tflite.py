@@ -58,8 +58,7 @@ def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...]
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
         full = converter.convert()
-        names = _op_output_names(full)
-        deny = matching_nodes(names, float_layers)
+        deny = [out for out, tensors in _op_tensor_names(full) if matching_nodes(tensors, float_layers)]
         if not deny:
             raise ConversionError("None of the layers to keep in float were found in the TFLite graph.",
                                   got=f"layers {list(float_layers)}", tip="Run with --debug and report it.")
@@ -74,10 +73,16 @@ def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...]
                               tip="Run with --debug for the converter log.") from exc
 
 
-def _op_output_names(model: bytes) -> list[str]:
+def _op_tensor_names(model: bytes) -> list[tuple[str, list[str]]]:
+    """(output name, names of every tensor the op touches) per op. The debugger denylists ops by output name,
+    but a model's last op is named after the signature output, so layers are matched on weights too."""
     from edgekit._lazy import require
 
     interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
         model_content=model)
     tensors = interpreter.get_tensor_details()
-    return [tensors[i]["name"] for op in interpreter._get_ops_details() for i in op["outputs"]]
+    ops = []
+    for op in interpreter._get_ops_details():
+        touched = [tensors[i]["name"] for i in (*op["inputs"], *op["outputs"]) if i >= 0]
+        ops.append((tensors[op["outputs"][0]]["name"], touched))
+    return ops
