@@ -74,15 +74,19 @@ def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...]
 
 
 def _op_tensor_names(model: bytes) -> list[tuple[str, list[str]]]:
-    """(output name, names of every tensor the op touches) per op. The debugger denylists ops by output name,
-    but a model's last op is named after the signature output, so layers are matched on weights too."""
+    """(output name, names of the op's outputs and constant inputs) per op. The debugger denylists ops by output
+    name, but a model's last op is named after the signature output, so layers are matched on their weights too
+    (never on activations an op reads: those are named after the layer that produced them)."""
     from edgekit._lazy import require
 
     interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
         model_content=model)
     tensors = interpreter.get_tensor_details()
+    details = interpreter._get_ops_details()
+    produced = {i for op in details for i in op["outputs"]}
+    graph_inputs = {d["index"] for d in interpreter.get_input_details()}
     ops = []
-    for op in interpreter._get_ops_details():
-        touched = [tensors[i]["name"] for i in (*op["inputs"], *op["outputs"]) if i >= 0]
-        ops.append((tensors[op["outputs"][0]]["name"], touched))
+    for op in details:
+        constants = [i for i in op["inputs"] if i >= 0 and i not in produced and i not in graph_inputs]
+        ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *constants)]))
     return ops

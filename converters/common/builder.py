@@ -61,8 +61,10 @@ class Builder:
         zoo, artifact = self.src.zoo, FORMATS[fmt].artifact
         if self._validation_reference is None:
             self._validation_reference = zoo.validate(self.src.reference())[zoo.metric]
-        decision = FallbackDecision(zoo.metric, self._validation_reference, self.recipe.float_fallback_tolerance,
-                                    zoo.higher_is_better)
+        tolerance = self.recipe.float_fallback_tolerance
+        if zoo.metric_unit != "proportion":  # a proportion drops in points; other metrics relative to fp32
+            tolerance *= abs(self._validation_reference)
+        decision = FallbackDecision(zoo.metric, self._validation_reference, round(tolerance, 6), zoo.higher_is_better)
 
         def build(layers: tuple[str, ...]) -> Path:
             trial = self.work / f"{fmt}-int8-trial{len(decision.trials)}"

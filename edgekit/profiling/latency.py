@@ -28,6 +28,7 @@ def measure_latency(run, feeds: list[dict[str, np.ndarray]], *, warmup: int = 10
     return {
         "median_ms": round(float(np.median(ms)), 4),
         "p90_ms": round(float(np.percentile(ms, 90)), 4),
+        "p99_ms": round(float(np.percentile(ms, 99)), 4),
         "mean_ms": round(float(ms.mean()), 4),
         "min_ms": round(float(ms.min()), 4),
         "runs": int(len(ms)),

@@ -109,6 +109,18 @@ ZOO: dict[str, ZooModel] = {
             primary_output="logits",
             weights="tiny_transformer.weights.h5",
         ),
+        ZooModel(
+            name="dqn-cartpole",
+            module="dqn_cartpole",
+            architecture="policy-mlp",
+            task="CartPole-v1 controller: DQN (MLP 4-256-256-2) deployed as centred Q-values, greedy in the closed loop",
+            data="gymnasium CartPole-v1 episodes; evaluation seeds 10000-10099, never used in training",
+            metric="mean_return",
+            metric_doc="mean / min return of 100 seeded episodes (max 500) with the artifact's runtime in the loop",
+            primary_output="advantage",
+            weights="dqn_cartpole.weights.h5",
+            metric_unit="return",
+        ),
     )
 }
 

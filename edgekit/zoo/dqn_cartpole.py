@@ -1,0 +1,156 @@
+"""dqn-cartpole: a DQN controller (MLP Q-network) for gymnasium's CartPole-v1, judged in the closed loop.
+
+Input ``state`` (1, 4): cart position, cart velocity, pole angle, pole angular velocity. Output ``advantage``
+(1, 2): push left / push right, Q-values minus their mean; the policy is the argmax.
+
+Why not the Q-values themselves: with gamma 0.99 both actions' Q-values sit near 100 and differ by ~0.5, so an
+int8 output (step ~0.35 over their range) loses the difference and the quantized policy acts at random (measured:
+return 77 vs 500, argmax agreement 0.50). Subtracting the mean is folded into the last layer's weights (an exact
+rewrite: same argmax), leaving an output range of a few units that int8 resolves. Likewise the input: a
+per-tensor int8 scale over raw states (velocities up to ~2) leaves the pole angle (|angle| < 0.21 rad) a
+handful of levels, so the deployed network takes ``normalise(state)`` = state / STATE_SCALE and the scale is
+folded into the first layer (again exact). The metric is the return of 100 seeded episodes
+(500 is the maximum) with the policy run by the artifact's runtime in the loop — a quantized policy that
+balances for 500 steps is the point, not its output SNR. Seeds: evaluation 10_000-10_099; calibration states
+come from the fp32 policy's own episodes on seeds 20_000+ (states the trained policy visits); training used
+other seeds (scripts/train_dqn_cartpole.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+
+import numpy as np
+
+INPUT, OUTPUT = "state", "advantage"  # the deployed output
+Q_OUTPUT = "q_values"  # the trained network's output
+ENV_ID = "CartPole-v1"
+MAX_RETURN = 500
+SEEDS = {"heldout": range(10_000, 10_100), "validation": range(30_000, 30_030), "calibration": range(20_000, 20_010)}
+HIDDEN = 256
+# Termination bounds for cart position and pole angle; 2.0 for both velocities (the trained policy stays within).
+STATE_SCALE = np.array([2.4, 2.0, 0.2095, 2.0], np.float32)
+WEIGHTS = "dqn_cartpole.weights.h5"
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+ADVANTAGE_CLIP = 1.0
+
+
+def build_model(output: str = Q_OUTPUT):
+    from edgekit._lazy import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape=(4,), name=INPUT)
+    x = layers.Dense(HIDDEN, activation="relu", name="hidden1")(inp)
+    x = layers.Dense(HIDDEN, activation="relu", name="hidden2")(x)
+    if output == Q_OUTPUT:
+        return keras.Model(inp, {Q_OUTPUT: layers.Dense(2, name=Q_OUTPUT)(x)}, name="dqn_cartpole")
+    # Deployed head: centred Q-values clipped to +-ADVANTAGE_CLIP. 99% of visited states have |advantage| < 0.09
+    # but a few reach 47; clipping keeps the sign (the greedy action) and gives int8 a +-1 range to resolve.
+    linear = layers.Dense(2, name=f"{output}_linear")(x)
+    out = layers.Activation(lambda v: keras.ops.clip(v, -ADVANTAGE_CLIP, ADVANTAGE_CLIP), name=output)(linear)
+    return keras.Model(inp, {output: out}, name="dqn_cartpole")
+
+
+def load_model():
+    """The deployed network: the trained Q-network with its mean over actions folded out of the last layer."""
+    q_model = build_model()
+    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
+        q_model.load_weights(str(path))
+    return deployed_model(q_model)
+
+
+def deployed_model(q_model):
+    """Exact rewrite of a trained Q-network for int8: normalised input, Q minus its mean over actions as output."""
+    model = build_model(OUTPUT)
+    model.set_weights(q_model.get_weights())
+    first = model.get_layer("hidden1")
+    kernel, bias = first.get_weights()
+    first.set_weights([kernel * STATE_SCALE[:, None], bias])  # W x = (W diag(s)) (x / s)
+    head = model.get_layer(f"{OUTPUT}_linear")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel - kernel.mean(axis=1, keepdims=True), bias - bias.mean()])
+    return model
+
+
+def normalise(states: np.ndarray) -> np.ndarray:
+    """What the deployed network takes: raw CartPole observations divided by STATE_SCALE."""
+    return (np.asarray(states, np.float32) / STATE_SCALE).astype(np.float32)
+
+
+def _gym():
+    from edgekit._lazy import require
+
+    return require("gymnasium", purpose="Running CartPole episodes", extra="zoo")
+
+
+def rollouts(predict: Predict, seeds, record_states: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Run one greedy episode per seed, all in lockstep (one batched predict per step).
+
+    ``predict`` takes normalised states. Returns (returns (len(seeds),), visited normalised states (M, 4)
+    or an empty array)."""
+    gym = _gym()
+    envs = [gym.make(ENV_ID) for _ in seeds]
+    states = np.stack([env.reset(seed=int(s))[0] for env, s in zip(envs, seeds)]).astype(np.float32)
+    returns = np.zeros(len(envs))
+    alive = np.ones(len(envs), bool)
+    visited = []
+    while alive.any():
+        idx = np.flatnonzero(alive)
+        feed = normalise(states[idx])
+        if record_states:
+            visited.append(feed)
+        actions = predict({INPUT: feed})[OUTPUT].argmax(-1)
+        for i, action in zip(idx, actions):
+            obs, reward, terminated, truncated, _ = envs[i].step(int(action))
+            states[i] = obs
+            returns[i] += reward
+            alive[i] = not (terminated or truncated)
+    for env in envs:
+        env.close()
+    return returns, (np.concatenate(visited) if visited else np.zeros((0, 4), np.float32))
+
+
+def keras_policy(model) -> Predict:
+    """A deployed Keras network (see deployed_model) as a predict function."""
+    return lambda feeds: {OUTPUT: np.asarray(next(iter(model(feeds[INPUT], training=False).values())))}
+
+
+def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+    returns, _ = rollouts(predict, SEEDS[split])
+    return {"mean_return": float(returns.mean()), "min_return": float(returns.min()),
+            "episodes_at_max": int(np.sum(returns >= MAX_RETURN)), "n_episodes": int(len(returns))}
+
+
+def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
+    """States the trained fp32 policy visits (its own episodes on calibration seeds), spread evenly."""
+    _, states = rollouts(keras_policy(load_model()), SEEDS["calibration"], record_states=True)
+    return {INPUT: states[np.linspace(0, len(states) - 1, min(n, len(states))).round().astype(int)]}
+
+
+def heldout_inputs() -> dict[str, np.ndarray]:
+    """States for agreement/latency checks: the fp32 policy's states on the first held-out episode seeds."""
+    _, states = rollouts(keras_policy(load_model()), list(SEEDS["heldout"])[:4], record_states=True)
+    return {INPUT: states}
+
+
+def baseline() -> dict[str, float]:
+    """A random policy, and a hand-written rule (push toward the side the pole falls: angle + 0.5 x angular
+    velocity), which already balances CartPole-v1: the DQN is the workload, not the best controller."""
+    def policy(feeds):
+        s = feeds[INPUT] * STATE_SCALE
+        push_right = (s[:, 2] + 0.5 * s[:, 3]) > 0
+        return {OUTPUT: np.stack([~push_right, push_right], axis=1).astype(np.float32)}
+
+    def random_policy(feeds, rng=np.random.default_rng(0)):
+        return {OUTPUT: rng.random((len(feeds[INPUT]), 2)).astype(np.float32)}
+
+    rule, _ = rollouts(policy, SEEDS["heldout"])
+    chance, _ = rollouts(random_policy, SEEDS["heldout"])
+    return {"angle_rule_mean_return": float(rule.mean()), "random_policy_mean_return": float(chance.mean())}
