@@ -103,6 +103,8 @@ class SourceModel:
 def _keras_call(model, names, args):
     if len(names) == 1:
         return model(args[0], training=False)
+    if isinstance(getattr(model, "_inputs_struct", None), dict):  # a functional model built with dict inputs
+        return model(dict(zip(names, args)), training=False)
     return model(list(args), training=False)
 
 

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # an edgekit bug or an unexpected library failure
         if debug:
             raise
-        click.secho(f"ERROR: unexpected {type(exc).__name__}: {exc}", fg="red", err=True)
+        # Framework messages can embed whole tensors: show the first line, bounded.
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
+        click.secho(f"ERROR: unexpected {type(exc).__name__}: {first}", fg="red", err=True)
         click.echo("TIP: run again with --debug for the traceback, and report it if it looks like a bug.", err=True)
         sys.exit(1)

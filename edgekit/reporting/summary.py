@@ -71,7 +71,7 @@ def table_cells(row: dict) -> dict[str, str]:
         "target": row["target"], "format": row["format"], "precision": row["precision"],
         "size": _size(row["size_bytes"]),
         "metric": "-" if row["value"] is None else
-        f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.1f'}}",
+        f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.4g'}}",
         "delta": _delta(row),
         "agree": _fmt(row["top1_agreement"], ".4f"),
         "snr": _fmt(row["snr_db_min"], ".1f"),

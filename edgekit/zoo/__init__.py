@@ -121,6 +121,22 @@ ZOO: dict[str, ZooModel] = {
             weights="dqn_cartpole.weights.h5",
             metric_unit="return",
         ),
+        ZooModel(
+            name="gnn-grid",
+            module="gnn_grid",
+            architecture="gnn",
+            task="AC state estimation of the IEEE 118-bus grid: bus voltage magnitude and angle from injections (GCN)",
+            data="pandapower case118, loads varied from seeds, solved with pandapower's AC power flow; "
+            "train 3000 / validation 300 / held-out 500 samples",
+            metric="vm_rmse_pu",
+            metric_doc="voltage-magnitude RMSE (p.u.) and angle RMSE (deg) on 500 held-out samples, next to "
+            "per-bus linear regression and DC power flow",
+            primary_output="state",
+            weights="gnn_grid.weights.h5",
+            primary_is_classes=False,
+            metric_unit="p.u.",
+            higher_is_better=False,
+        ),
     )
 }
 

@@ -1,0 +1,144 @@
+"""gnn-grid: a graph convolutional network that estimates the AC state of the IEEE 118-bus grid from injections.
+
+Inputs (fed by name everywhere — a SavedModel sorts inputs alphabetically): ``adjacency`` (1, 118, 118), the
+normalised adjacency D^-1/2 (A + I) D^-1/2 of lines and transformers, and ``features`` (1, 118, 6) per bus
+(edgekit.zoo.grid). Output ``state`` (1, 118, 2): voltage magnitude and angle, scaled as
+((vm - 1) / VM_SCALE, (va - VA_OFFSET) / VA_SCALE); evaluate() converts back to p.u. and degrees.
+Model: input projection plus a learned per-bus embedding (the grid is fixed, and a PQ bus's voltage level is a
+property of where it sits, which a permutation-equivariant GCN cannot otherwise tell), 6 GCN layers
+(H' = relu(Â H W) + H) each also fed the graph mean (a global read-out: angles depend on injections everywhere),
+per-bus output head with a per-bus offset. Splits: seeded samples, train 0 / validation 1 /
+held-out 2 (edgekit.zoo.grid). Baselines on the same held-out samples: per-bus linear regression from the bus's
+own features (vm and va), and pandapower's DC power flow (va).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from importlib import resources
+
+import numpy as np
+
+from edgekit.zoo import grid
+
+FEATURES_INPUT, ADJ_INPUT, OUTPUT = "features", "adjacency", "state"
+VM_SCALE, VA_OFFSET, VA_SCALE = 0.01, 30.0, 10.0
+HIDDEN, LAYERS = 64, 6
+SIZES = {"train": 3000, "validation": 300, "heldout": 500}
+WEIGHTS = "gnn_grid.weights.h5"
+META = "gnn_grid.json"
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def _per_bus_class():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="edgekit")
+    class PerBus(keras.layers.Layer):
+        """Adds a learned vector per bus (node identity on a fixed graph)."""
+
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros", name="table")
+
+        def call(self, x):
+            return x + self.table
+
+    return PerBus
+
+
+def build_model():
+    from edgekit._lazy import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    from keras import layers, ops
+
+    per_bus = _per_bus_class()
+    feats = keras.Input(shape=(grid.BUSES, grid.FEATURES), name=FEATURES_INPUT)
+    adj = keras.Input(shape=(grid.BUSES, grid.BUSES), name=ADJ_INPUT)
+    h = layers.ReLU(name="project_relu")(per_bus(name="bus_embedding")(layers.Dense(HIDDEN, name="project")(feats)))
+    for i in range(LAYERS):
+        pooled = layers.Lambda(lambda t: ops.repeat(ops.mean(t, axis=1, keepdims=True), grid.BUSES, axis=1),
+                               name=f"readout{i}")(h)
+        msg = layers.Dense(HIDDEN, name=f"gcn{i}")(layers.Concatenate(name=f"with_global{i}")([h, pooled]))
+        agg = layers.Lambda(lambda t: ops.matmul(t[0], t[1]), name=f"propagate{i}")([adj, msg])
+        h = layers.Add(name=f"residual{i}")([h, layers.ReLU(name=f"relu{i}")(agg)])
+    out = per_bus(name=OUTPUT)(layers.Dense(2, name="out")(layers.Dense(HIDDEN, activation="relu", name="head")(h)))
+    return keras.Model({FEATURES_INPUT: feats, ADJ_INPUT: adj}, {OUTPUT: out}, name="gnn_grid")
+
+
+def load_model():
+    model = build_model()
+    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
+        model.load_weights(str(path))
+    return model
+
+
+def meta() -> dict:
+    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+
+
+def encode_targets(y: np.ndarray) -> np.ndarray:
+    return np.stack([(y[..., 0] - 1.0) / VM_SCALE, (y[..., 1] - VA_OFFSET) / VA_SCALE], -1).astype(np.float32)
+
+
+def decode_state(z: np.ndarray) -> np.ndarray:
+    return np.stack([1.0 + z[..., 0] * VM_SCALE, VA_OFFSET + z[..., 1] * VA_SCALE], -1)
+
+
+@functools.lru_cache(maxsize=4)
+def _split(split: str):
+    x, y, _ = grid.dataset(split, SIZES[split])
+    return x, y
+
+
+def inputs(split: str, n: int | None = None) -> dict[str, np.ndarray]:
+    x, _ = _split(split)
+    x = x[:n]
+    return {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(grid.adjacency(), (len(x), grid.BUSES, grid.BUSES)).copy()}
+
+
+def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
+    """The first ``n`` training samples (solving only those: sample i is the same whatever n is)."""
+    x, _, _ = grid.dataset("train", n)
+    return {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(grid.adjacency(), (len(x), grid.BUSES, grid.BUSES)).copy()}
+
+
+def heldout_inputs() -> dict[str, np.ndarray]:
+    return inputs("heldout")
+
+
+def _errors(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    vm, va = pred[..., 0] - y[..., 0], pred[..., 1] - y[..., 1]
+    return {"vm_rmse_pu": float(np.sqrt(np.mean(vm**2))), "vm_max_err_pu": float(np.abs(vm).max()),
+            "va_rmse_deg": float(np.sqrt(np.mean(va**2))), "va_max_err_deg": float(np.abs(va).max())}
+
+
+def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+    """RMSE and max error of voltage magnitude (p.u.) and angle (degrees) against pandapower's AC solution."""
+    _, y = _split(split)
+    pred = decode_state(predict(inputs(split))[OUTPUT].astype(np.float64))
+    return {**_errors(pred, y), "n_samples": int(len(y))}
+
+
+def baseline() -> dict[str, float]:
+    """The baselines measured by scripts/train_gnn_grid.py on the same held-out samples (see compute_baseline)."""
+    return meta()["baseline"]
+
+
+def compute_baseline() -> dict[str, float]:
+    """Per-bus least squares from the bus's own features (fit on training samples); DC power flow angles."""
+    xt, yt = _split("train")
+    xh, yh = _split("heldout")
+    pred = np.zeros_like(yh, dtype=np.float64)
+    for b in range(grid.BUSES):
+        a = np.c_[xt[:, b], np.ones(len(xt))]
+        coef, *_ = np.linalg.lstsq(a, yt[:, b], rcond=None)
+        pred[:, b] = np.c_[xh[:, b], np.ones(len(xh))] @ coef
+    linear = _errors(pred, yh)
+    dc = grid.dc_angles(xh) - yh[..., 1]
+    return {"per_bus_linear_vm_rmse_pu": linear["vm_rmse_pu"], "per_bus_linear_va_rmse_deg": linear["va_rmse_deg"],
+            "dc_powerflow_va_rmse_deg": float(np.sqrt(np.mean(dc**2)))}

@@ -1,0 +1,77 @@
+"""gnn-grid: the pandapower sample generator, two inputs fed by name, conversion verified on every runtime."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from edgekit.converters.common.pipeline import convert, plan_jobs
+from edgekit.runtime import open_session
+from edgekit.targets import resolve_targets
+from edgekit.zoo import gnn_grid, grid
+
+TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
+
+
+@pytest.fixture(scope="module")
+def gnn_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    summary = convert("gnn-grid", plan_jobs(resolve_targets(TARGETS), "all", every=False), out)
+    return out / "gnn-grid", summary
+
+
+def test_samples_are_solved_ac_power_flows_and_deterministic():
+    x1, y1 = grid._solve("heldout", 3)
+    x2, y2 = grid._solve("heldout", 3)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    assert x1.shape == (118, 6) and y1.shape == (118, 2)
+    slack = int(np.flatnonzero(x1[:, 5])[0])
+    assert y1[slack, 1] == pytest.approx(30.0) and y1[slack, 0] == pytest.approx(x1[slack, 3])
+    gens = x1[:, 4] > 0
+    np.testing.assert_allclose(y1[gens, 0], x1[gens, 3], atol=0.05)  # PV buses hold their setpoint (Q limits)
+    assert 0.9 < y1[:, 0].min() and y1[:, 0].max() <= 1.06
+    x3, _ = grid._solve("heldout", 4)
+    assert not np.array_equal(x1, x3)
+
+
+def test_adjacency_is_symmetric_normalised_with_self_loops():
+    a = grid.adjacency()
+    np.testing.assert_allclose(a, a.T)
+    assert (np.diag(a) > 0).all()
+    eig = np.linalg.eigvalsh(a.astype(np.float64))
+    assert eig.max() == pytest.approx(1.0, abs=1e-5)  # D^-1/2 (A + I) D^-1/2 has spectral radius 1
+
+
+def test_both_inputs_are_fed_by_name_on_every_runtime(gnn_build):
+    model_dir, _ = gnn_build
+    feeds = gnn_grid.inputs("heldout", 3)
+    swapped = {gnn_grid.ADJ_INPUT: feeds[gnn_grid.ADJ_INPUT], gnn_grid.FEATURES_INPUT: feeds[gnn_grid.FEATURES_INPUT]}
+    for target, artifact in (("raspberry-pi-5", "model.tflite"), ("jetson-orin-nano", "model.onnx"),
+                             ("intel-core-ultra-npu", "model.xml")):
+        s = open_session(model_dir / target / "int8" / artifact)
+        assert {t.name for t in s.inputs} == {"features", "adjacency"}
+        np.testing.assert_array_equal(s.predict(feeds)["state"], s.predict(swapped)["state"])
+
+
+def test_gnn_beats_its_baselines(gnn_build):
+    _, summary = gnn_build
+    ref, base = summary["reference_metrics"], summary["baseline"]
+    assert ref["vm_rmse_pu"] < base["per_bus_linear_vm_rmse_pu"]
+    assert ref["va_rmse_deg"] < min(base["per_bus_linear_va_rmse_deg"], base["dc_powerflow_va_rmse_deg"])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float_artifacts_match_fp32_and_int8_stays_close(gnn_build, target):
+    """fp32/fp16 reproduce the Keras state. int8 misses issue 4's 10 % bar on every backend (see the recipe);
+    this guards against it getting worse than measured (vm +0.0004..0.0011 p.u., va +0.2..1.0 deg)."""
+    model_dir, summary = gnn_build
+    ref = summary["reference_metrics"]
+    for precision in ("fp32", "fp16"):
+        r = json.loads((model_dir / target / precision / "report.json").read_text())
+        assert r["metrics"]["vm_rmse_pu"] <= 1.01 * ref["vm_rmse_pu"], (precision, r["metrics"])
+    r = json.loads((model_dir / target / "int8" / "report.json").read_text())
+    assert r["metrics"]["vm_rmse_pu"] <= ref["vm_rmse_pu"] + 0.0015, r["metrics"]
+    assert r["metrics"]["va_rmse_deg"] <= ref["va_rmse_deg"] + 1.2, r["metrics"]
