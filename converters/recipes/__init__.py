@@ -60,6 +60,8 @@ RECIPES: dict[str, Recipe] = {
         # still left 1.6-2.7x (the int8 adjacency products and residual adds remain): no float fallback here.
         Recipe("gnn", "Graph convolution on a dense normalised adjacency: two inputs fed by name; every layer int8.",
                _TF),
+        Recipe("generator", "Image generator (dense + transposed convolutions): every layer int8, judged by "
+               "fidelity to fp32 (PSNR) and a classifier's view of its samples.", _TF),
         Recipe("mlp", "Fully connected network: every layer quantizes to int8.", _TF),
         # Measured on dqn-cartpole: Q-value margins between actions (median 0.03) sit below the int8 resolution
         # of the hidden features, so all-int8 policies act at random; dense layers may stay float, chosen by

