@@ -81,7 +81,10 @@ def choose_float_layers(
                 break
     # The fewest float layers within tolerance; if nothing reached it, the best score seen.
     passing = [k for k, (_, v) in tried.items() if ok(v)]
-    chosen = min(passing, key=lambda k: (len(k), -sign * tried[k][1])) if passing else max(tried, key=lambda k: sign * tried[k][1])
+    if passing:
+        chosen = min(passing, key=lambda k: (len(k), -sign * tried[k][1]))
+    else:
+        chosen = max(tried, key=lambda k: sign * tried[k][1])
     best_path, best = tried[chosen]
     decision.float_layers, decision.score, decision.reached = list(chosen), round(best, 6), ok(best)
     return best_path
