@@ -22,11 +22,9 @@ def dqn_build(tmp_path_factory):
 
 
 def test_deployed_network_picks_the_same_actions_as_the_q_network():
-    from importlib import resources
+    from edgekit.zoo._weights import load_weights
 
-    q_model = dq.build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / dq.WEIGHTS) as path:
-        q_model.load_weights(str(path))
+    q_model = load_weights(dq.build_model(), dq.WEIGHTS)
     raw = dq.calibration_inputs(200)[dq.INPUT] * dq.STATE_SCALE  # visited states, un-normalised
     q = np.asarray(q_model(raw)[dq.Q_OUTPUT])
     adv = np.asarray(dq.load_model()(dq.normalise(raw))[dq.OUTPUT])

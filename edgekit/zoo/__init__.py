@@ -5,10 +5,8 @@ Entries are looked up by name. Builders import Keras lazily; data loaders and me
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
@@ -53,7 +51,9 @@ class ZooModel:
         return self._mod().baseline()
 
     def weights_sha256(self) -> str:
-        return hashlib.sha256((resources.files("edgekit.zoo") / "weights" / self.weights).read_bytes()).hexdigest()
+        from edgekit.zoo._weights import sha256
+
+        return sha256(self.weights)
 
 
 ZOO: dict[str, ZooModel] = {

@@ -19,9 +19,10 @@ other seeds (scripts/train_dqn_cartpole.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
+
+from edgekit.zoo._weights import load_weights
 
 INPUT, OUTPUT = "state", "advantage"  # the deployed output
 Q_OUTPUT = "q_values"  # the trained network's output
@@ -60,10 +61,7 @@ def build_model(output: str = Q_OUTPUT):
 
 def load_model():
     """The deployed network: the trained Q-network with its mean over actions folded out of the last layer."""
-    q_model = build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        q_model.load_weights(str(path))
-    return deployed_model(q_model)
+    return deployed_model(load_weights(build_model(), WEIGHTS))
 
 
 def deployed_model(q_model):

@@ -7,13 +7,12 @@ and reject strangers below a threshold). The metric code is numpy-only so a devi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import orl
+from edgekit.zoo._weights import load_weights, read_json
 
 INPUT = "image"
 EMBED_DIM = 64
@@ -66,14 +65,11 @@ def build_model():
 
 
 def load_model():
-    model = build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        model.load_weights(str(path))
-    return model
+    return load_weights(build_model(), WEIGHTS)
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:

@@ -11,13 +11,12 @@ generator's real input distribution: latents drawn from N(0, 1) with a fixed see
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import digits
+from edgekit.zoo._weights import load_weights, read_json
 
 INPUT, OUTPUT = "latent", "image"
 LATENT = 32
@@ -59,24 +58,17 @@ def build_discriminator():
     return keras.Model(inp, layers.Dense(1)(x), name="discriminator")
 
 
-def _load(builder, weights: str):
-    model = builder()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / weights) as path:
-        model.load_weights(str(path))
-    return model
-
-
 def load_model():
-    return _load(build_generator, WEIGHTS)
+    return load_weights(build_generator(), WEIGHTS)
 
 
 @functools.lru_cache(maxsize=1)
 def judge():
-    return _load(digits.build_judge, JUDGE)
+    return load_weights(digits.build_judge(), JUDGE)
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 def latents(split: str, n: int = N_EVAL) -> np.ndarray:

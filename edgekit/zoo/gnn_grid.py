@@ -15,13 +15,12 @@ own features (vm and va), and pandapower's DC power flow (va).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import grid
+from edgekit.zoo._weights import load_weights, read_json
 
 FEATURES_INPUT, ADJ_INPUT, OUTPUT = "features", "adjacency", "state"
 VM_SCALE, VA_OFFSET, VA_SCALE = 0.01, 30.0, 10.0
@@ -71,14 +70,11 @@ def build_model():
 
 
 def load_model():
-    model = build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        model.load_weights(str(path))
-    return model
+    return load_weights(build_model(), WEIGHTS)
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 def encode_targets(y: np.ndarray) -> np.ndarray:

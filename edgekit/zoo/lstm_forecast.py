@@ -13,13 +13,12 @@ Chronological split of the 12 weeks (targets decide the split; inputs may reach 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import taylor
+from edgekit.zoo._weights import load_weights, read_json
 
 INPUT, OUTPUT = "window", "forecast"
 WINDOW = taylor.PER_DAY  # one day of half-hours
@@ -53,14 +52,11 @@ def build_model(unroll: bool = False):
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 def load_model(unroll: bool = False):
-    model = build_model(unroll)
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        model.load_weights(str(path))
-    return model
+    return load_weights(build_model(unroll), WEIGHTS)
 
 
 def normalisation(series: np.ndarray | None = None) -> tuple[float, float]:

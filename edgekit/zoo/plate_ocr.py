@@ -15,13 +15,12 @@ held-out seed 1 (1,000 plates); never the same images.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import plates
+from edgekit.zoo._weights import load_weights, read_json
 
 INPUT, OUTPUT = "plate", "chars"
 SEEDS = {"train": 0, "heldout": 1, "validation": 2}
@@ -63,14 +62,11 @@ def build_model():
 
 
 def load_model():
-    model = build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        model.load_weights(str(path))
-    return model
+    return load_weights(build_model(), WEIGHTS)
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,13 +12,12 @@ Baseline: a small CNN on the same features, same training clips and budget (scri
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
 from edgekit.zoo import speech
+from edgekit.zoo._weights import load_weights, read_json
 
 INPUT, OUTPUT = "mels", "logits"
 DIM, HEADS, FFN, BLOCKS = 64, 4, 128, 3
@@ -85,14 +84,11 @@ def build_baseline_cnn():
 
 
 def load_model():
-    model = build_model()
-    with resources.as_file(resources.files("edgekit.zoo") / "weights" / WEIGHTS) as path:
-        model.load_weights(str(path))
-    return model
+    return load_weights(build_model(), WEIGHTS)
 
 
 def meta() -> dict:
-    return json.loads((resources.files("edgekit.zoo") / "weights" / META).read_text(encoding="utf-8"))
+    return read_json(META)
 
 
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
