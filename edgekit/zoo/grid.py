@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 
 from edgekit.errors import MissingDependencyError
+from edgekit.zoo._cache import cached_arrays
 
 BUSES, FEATURES = 118, 6
 SPLITS = {"train": 0, "validation": 1, "heldout": 2}
@@ -80,29 +79,19 @@ def _solve(split: str, i: int):
     return x, y
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "edgekit" / "grid"
-
-
 def dataset(split: str, n: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(features (m, 118, 6), targets (m, 118, 2) = [vm p.u., va degrees], skipped) for samples 0..n-1."""
-    key = hashlib.sha256(f"{split}:{n}:case118:v1".encode()).hexdigest()[:16]
-    path = _cache_dir() / f"{split}-{n}-{key}.npz"
-    if path.is_file():
-        with np.load(path) as f:
-            return f["x"], f["y"], int(f["skipped"])
-    from concurrent.futures import ProcessPoolExecutor
+    def make() -> dict[str, np.ndarray]:
+        from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
-        solved = list(pool.map(_solve, [split] * n, range(n), chunksize=16))
-    ok = [s for s in solved if s is not None]
-    x, y = np.stack([s[0] for s in ok]), np.stack([s[1] for s in ok])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, x=x, y=y, skipped=n - len(ok))
-    os.replace(tmp, path)
-    return x, y, n - len(ok)
+        with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+            solved = list(pool.map(_solve, [split] * n, range(n), chunksize=16))
+        ok = [s for s in solved if s is not None]
+        return {"x": np.stack([s[0] for s in ok]), "y": np.stack([s[1] for s in ok]),
+                "skipped": np.array(n - len(ok))}
+
+    arrays = cached_arrays("grid", split, n, "case118:v1", make)
+    return arrays["x"], arrays["y"], int(arrays["skipped"])
 
 
 def dc_angles(features: np.ndarray) -> np.ndarray:

@@ -7,13 +7,12 @@ espeak-ng 1.51: m1-m8, f1-f5, klatt..., grandma, ...) — at a random speed and 
 (split, index); a voice variant belongs to exactly one split, so test voices are never heard in training.
 
 Synthesis needs espeak-ng (workstation only). features() is numpy-only and runs identically on a device.
-Synthesised sets are cached under $XDG_CACHE_HOME/edgekit (they take seconds to minutes to make).
+Synthesised sets are cached under $XDG_CACHE_HOME/edgekit/speech (they take seconds to minutes to make).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import os
 import shutil
@@ -21,11 +20,11 @@ import subprocess
 import wave
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 
 from edgekit.errors import DataError, MissingDependencyError
+from edgekit.zoo._cache import cached_arrays
 
 KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN, SILENCE = "_unknown_", "_silence_"
@@ -118,27 +117,16 @@ def make_clip(split: str, i: int) -> tuple[np.ndarray, int]:
     return np.clip(audio, -1, 1), label
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "edgekit" / "speech"
-
-
 def dataset(split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(features (n, FRAMES, N_MELS) float32, labels (n,)) for clips 0..n-1 of ``split``; cached on disk."""
-    key = hashlib.sha256(f"{split}:{n}:{variants()}:{RATE}:{N_MELS}:v1".encode()).hexdigest()[:16]
-    path = _cache_dir() / f"{split}-{n}-{key}.npz"
-    if path.is_file():
-        with np.load(path) as f:
-            return f["features"], f["labels"]
-    with ThreadPoolExecutor(max(2, (os.cpu_count() or 1) * 2)) as pool:  # espeak-ng runs as a subprocess
-        clips = list(pool.map(lambda i: make_clip(split, i), range(n)))
-    x = features(np.stack([c[0] for c in clips]))
-    y = np.array([c[1] for c in clips], dtype=np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, features=x, labels=y)
-    os.replace(tmp, path)
-    return x, y
+    def make() -> dict[str, np.ndarray]:
+        with ThreadPoolExecutor(max(2, (os.cpu_count() or 1) * 2)) as pool:  # espeak-ng runs as a subprocess
+            clips = list(pool.map(lambda i: make_clip(split, i), range(n)))
+        return {"features": features(np.stack([c[0] for c in clips])),
+                "labels": np.array([c[1] for c in clips], dtype=np.int64)}
+
+    arrays = cached_arrays("speech", split, n, f"{variants()}:{RATE}:{N_MELS}:v1", make)
+    return arrays["features"], arrays["labels"]
 
 
 @functools.lru_cache(maxsize=1)
