@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edgekit.zoo import grid
+from edgekit.zoo._layers import learned_table
 from edgekit.zoo._weights import load_weights, read_json
 
 FEATURES_INPUT, ADJ_INPUT, OUTPUT = "features", "adjacency", "state"
@@ -32,22 +33,6 @@ META = "gnn_grid.json"
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
-def _per_bus_class():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="edgekit")
-    class PerBus(keras.layers.Layer):
-        """Adds a learned vector per bus (node identity on a fixed graph)."""
-
-        def build(self, input_shape):
-            self.table = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros", name="table")
-
-        def call(self, x):
-            return x + self.table
-
-    return PerBus
-
-
 def build_model():
     from edgekit._lazy import quiet_tensorflow
 
@@ -55,7 +40,7 @@ def build_model():
     import keras
     from keras import layers, ops
 
-    per_bus = _per_bus_class()
+    per_bus = learned_table()  # node identity on a fixed graph
     feats = keras.Input(shape=(grid.BUSES, grid.FEATURES), name=FEATURES_INPUT)
     adj = keras.Input(shape=(grid.BUSES, grid.BUSES), name=ADJ_INPUT)
     h = layers.ReLU(name="project_relu")(per_bus(name="bus_embedding")(layers.Dense(HIDDEN, name="project")(feats)))

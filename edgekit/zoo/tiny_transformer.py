@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edgekit.zoo import speech
+from edgekit.zoo._layers import learned_table
 from edgekit.zoo._weights import load_weights, read_json
 
 INPUT, OUTPUT = "mels", "logits"
@@ -26,22 +27,6 @@ WEIGHTS = "tiny_transformer.weights.h5"
 META = "tiny_transformer.json"  # baseline and training record, written by scripts/train_tiny_transformer.py
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-
-
-def _positional_embedding_class():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="edgekit")
-    class PositionalEmbedding(keras.layers.Layer):
-        """Adds a learned vector per frame position."""
-
-        def build(self, input_shape):
-            self.table = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros", name="table")
-
-        def call(self, x):
-            return x + self.table
-
-    return PositionalEmbedding
 
 
 def build_model():
@@ -56,7 +41,7 @@ def build_model():
     # Convolutional frame embedding: each token sees 5 neighbouring frames (formant transitions), which
     # attention alone learns slowly from 12k clips.
     x = layers.Conv1D(DIM, 5, padding="same", activation="relu", name="embed")(x)
-    x = _positional_embedding_class()(name="position")(x)
+    x = learned_table()(name="position")(x)  # learned positional embedding
     for b in range(BLOCKS):
         a = layers.MultiHeadAttention(HEADS, DIM // HEADS, name=f"attn{b}")(x, x)
         x = layers.LayerNormalization(name=f"ln{b}a")(layers.Add(name=f"res{b}a")([x, layers.Dropout(0.1)(a)]))
