@@ -33,6 +33,7 @@ def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) ->
         raise ConversionError(f"ONNX export failed: {summarize(exc)}", got=str(saved_model),
                               tip="Run with --debug for the tf2onnx log.") from exc
     _drop_captured_inputs(model, input_names)
+    _split_extra_conv_biases(model)
     onnx = require("onnx", purpose="Writing ONNX models")
     onnx.save(model, str(dst))
     return dst
@@ -50,6 +51,34 @@ def _drop_captured_inputs(model, input_names: list[str]) -> None:
                                   got=f"extra input {inp.name!r}; declared {input_names}",
                                   tip="Run with --debug and report it; the model captures a non-constant tensor.")
         model.graph.input.remove(inp)
+
+
+def _split_extra_conv_biases(model) -> None:
+    """tf2onnx folds an Add that follows a biased convolution into the Conv as a *fourth* input when the added
+    tensor broadcasts per channel, even if it is computed (diffusion-digits adds its timestep embedding this
+    way); ORT rejects such a Conv. Each extra input becomes an explicit per-channel Add after the Conv."""
+    onnx = require("onnx", purpose="Editing ONNX models")
+    nodes = list(model.graph.node)
+    out = []
+    for node in nodes:
+        out.append(node)
+        if node.op_type not in ("Conv", "ConvTranspose") or len(node.input) <= 3:
+            continue
+        extra = list(node.input[3:])
+        del node.input[3:]
+        result = node.output[0]
+        node.output[0] = current = f"{result}__conv"
+        shape = f"{node.name}__bias_shape"
+        out.append(onnx.helper.make_node("Constant", [], [shape], name=shape,
+                                         value=onnx.numpy_helper.from_array(np.array([1, -1, 1, 1], np.int64))))
+        for i, bias in enumerate(extra):
+            column = f"{node.name}__bias{i}"
+            out.append(onnx.helper.make_node("Reshape", [bias, shape], [column], name=column))
+            summed = result if i == len(extra) - 1 else f"{node.name}__sum{i}"
+            out.append(onnx.helper.make_node("Add", [current, column], [summed], name=f"{node.name}__add{i}"))
+            current = summed
+    del model.graph.node[:]
+    model.graph.node.extend(out)
 
 
 def onnx_static_batch(src: Path, dst: Path) -> Path:

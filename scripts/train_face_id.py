@@ -25,33 +25,6 @@ from edgekit.zoo import face_id, orl
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 
 
-def augmenter(seed: int):
-    import keras
-    from keras import layers
-
-    inp = keras.Input(shape=(orl.HEIGHT, orl.WIDTH, 1))
-    x = layers.RandomFlip("horizontal", seed=seed)(inp)
-    x = layers.RandomRotation(0.03, fill_mode="nearest", seed=seed + 1)(x)
-    x = layers.RandomTranslation(0.08, 0.08, fill_mode="nearest", seed=seed + 2)(x)
-    x = layers.RandomZoom(0.1, fill_mode="nearest", seed=seed + 3)(x)
-    x = layers.RandomContrast(0.3, seed=seed + 4)(x)
-    x = layers.RandomBrightness(0.15, value_range=(0.0, 1.0), seed=seed + 5)(x)
-    return keras.Model(inp, x, name="augment")
-
-
-def choose_threshold(model, train: orl.Faces, strangers: orl.Faces, accept_rate: float = 0.05) -> float:
-    """Cosine threshold that accepts ``accept_rate`` of never-trained strangers against the known gallery.
-
-    Known people's impostor scores are too optimistic (the classifier was trained to separate exactly them),
-    so the operating point is set on strangers held out for this purpose only (ORL s33..s36).
-    """
-    clean = model.predict(train.images, verbose=0)["embedding"]
-    gallery, _ = face_id._gallery(clean, train.person)
-    probes = face_id._normalise(model.predict(strangers.images, verbose=0)["embedding"])
-    best = (probes @ gallery.T).max(1)
-    return round(float(np.quantile(best, 1.0 - accept_rate)), 3)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=200)
@@ -66,7 +39,7 @@ def main() -> None:
     train = faces.select(orl.KNOWN, orl.TRAIN_IMAGES)
     y = orl.class_index(train.person)
     model = face_id.build_model()
-    aug = augmenter(args.seed)
+    aug = face_id.augmenter(args.seed)
 
     steps = args.epochs * int(np.ceil(len(y) / 32))
     schedule = keras.optimizers.schedules.CosineDecay(3e-3, steps, warmup_target=None)
@@ -77,8 +50,7 @@ def main() -> None:
     def step(x, t):
         with tf.GradientTape() as tape:
             out = model(aug(x, training=True), training=True)
-            onehot = tf.one_hot(t, face_id.N_CLASSES)
-            loss = loss_fn(onehot, out["logits"] - face_id.SCALE * face_id.MARGIN * onehot)
+            loss = face_id.margin_loss(loss_fn, t, out["logits"])
         grads = tape.gradient(loss, model.trainable_variables)
         opt.apply_gradients(zip(grads, model.trainable_variables))
         return loss
@@ -91,12 +63,12 @@ def main() -> None:
         if epoch % 20 == 0 or epoch == args.epochs - 1:
             print(f"epoch {epoch:4d}  loss {np.mean(losses):.4f}  ({time.time() - t0:.0f}s)", flush=True)
 
-    threshold = choose_threshold(model, train, faces.select(orl.THRESHOLD_STRANGERS, range(1, 11)))
     model.save_weights(str(OUT / face_id.WEIGHTS))
 
     def predict(inputs):
         return {k: np.asarray(v) for k, v in model.predict(inputs[face_id.INPUT], verbose=0).items()}
 
+    threshold = face_id.choose_threshold(predict)
     metrics = face_id.evaluate(predict, threshold=threshold)
     record = {
         "threshold": threshold,

@@ -41,10 +41,10 @@ def main() -> None:
     judge = digits.build_judge()
     judge.compile("adam", loss={"logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)})
     judge.fit(x, {"logits": y}, batch_size=64, epochs=12, verbose=0)
-    judge.save_weights(str(OUT / gd.JUDGE))
+    judge.save_weights(str(OUT / digits.JUDGE))
     judge_top1 = float(np.mean(np.asarray(judge(xh)["logits"]).argmax(1) == yh))
     print(f"judge held-out top-1 {judge_top1:.4f}", flush=True)
-    gd.judge.cache_clear()
+    digits.judge.cache_clear()
 
     gen, disc = gd.build_generator(), gd.build_discriminator()
     g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -68,14 +68,14 @@ def main() -> None:
         for real in data:
             step(real)
         images = np.asarray(gen(gd.latents("validation"), training=False)[gd.OUTPUT])
-        m = gd.judge_metrics(images)
+        m = digits.judge_metrics(images)
         if m["judge_frechet"] < best:
             best, best_epoch, best_weights = m["judge_frechet"], epoch, gen.get_weights()
         print(f"epoch {epoch:2d}  validation Fréchet {m['judge_frechet']:7.2f}  confidence "
               f"{m['mean_confidence']:.3f}  classes {m['classes_covered']}  ({time.time() - started:.0f} s)", flush=True)
     gen.set_weights(best_weights)
     gen.save_weights(str(OUT / gd.WEIGHTS))
-    real = gd.judge_metrics(xh[np.random.default_rng(0).permutation(len(xh))])
+    real = digits.judge_metrics(xh[np.random.default_rng(0).permutation(len(xh))])
     record = {"judge": {"heldout_top1": judge_top1},
               "real_heldout": {f"real_digits_{k}": v for k, v in real.items() if k != "judge_frechet"},
               "training": {"epochs": args.epochs, "best_epoch": best_epoch, "seed": args.seed,

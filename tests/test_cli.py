@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-COMMANDS = ["convert", "targets", "zoo"]
+COMMANDS = ["convert", "prune-sweep", "targets", "zoo"]
 
 
 def test_top_level_help_lists_every_command():

@@ -9,7 +9,7 @@ import pytest
 
 from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.targets import resolve_targets
-from edgekit.zoo import digits, gan_digits
+from edgekit.zoo import digits
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 
@@ -38,8 +38,8 @@ def test_frechet_distance_is_zero_for_the_same_set_and_grows_with_shift():
 
 
 def test_judge_tells_real_digits_from_noise():
-    real = gan_digits.judge_metrics(digits.split("heldout")[0])  # all 10 classes (the file is class-sorted)
-    blobs = gan_digits.judge_metrics(np.random.default_rng(0).random((500, 28, 28, 1)).astype(np.float32))
+    real = digits.judge_metrics(digits.split("heldout")[0])  # all 10 classes (the file is class-sorted)
+    blobs = digits.judge_metrics(np.random.default_rng(0).random((500, 28, 28, 1)).astype(np.float32))
     assert real["mean_confidence"] > 0.9 and real["classes_covered"] == 10
     assert blobs["judge_frechet"] > 10 * real["judge_frechet"] + 1
 

@@ -39,7 +39,7 @@ def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
             f"The {role} data's arrays do not match the model's input names.",
             got=f"arrays {given}; the model's inputs are {names}",
             tip=f"Save one array per input, keyed by input name: numpy.savez(path, {', '.join(f'{n}=...' for n in names)})"
-            + (f"; put labels under '{LABELS_KEY}'." if role == "evaluation" else "."),
+            + (f"; put labels under '{LABELS_KEY}'." if role in ("evaluation", "training") else "."),
         )
     counts = set()
     for spec in specs:
@@ -93,3 +93,22 @@ def samples(data: dict[str, np.ndarray], specs):
     n = len(data[specs[0].name])
     for i in range(n):
         yield {s.name: data[s.name][i : i + 1] for s in specs}
+
+
+def user_training_set(data: dict[str, np.ndarray], specs, output: str, from_logits: bool, source: str):
+    """A --train .npz (samples keyed by input name, integer labels under 'labels') as a TrainingSet that
+    fine-tunes ``output`` with sparse cross-entropy."""
+    from edgekit.zoo._training import TrainingSet, sparse_softmax_loss
+
+    n = check_inputs(data, specs, "training")
+    labels = data.get(LABELS_KEY)
+    if labels is None or len(labels) != n or not np.issubdtype(np.asarray(labels).dtype, np.integer):
+        raise DataError(
+            "Fine-tuning needs integer class labels for every training sample.",
+            got=f"labels: {'missing' if labels is None else f'{len(labels)} of dtype {np.asarray(labels).dtype}'} "
+            f"for {n} samples",
+            tip=f"Save them under '{LABELS_KEY}': numpy.savez(path, {specs[0].name}=x, {LABELS_KEY}=y).",
+        )
+    return TrainingSet({s.name: np.asarray(data[s.name], np.float32) for s in specs}, {output: np.asarray(labels)},
+                       sparse_softmax_loss(output, from_logits), epochs=10, learning_rate=5e-4,
+                       origin=f"--train {source} ({n} samples)")

@@ -7,6 +7,7 @@ on the host, and only then renamed into place, so a failure never leaves a half-
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -22,6 +23,7 @@ import edgekit
 from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
+from edgekit.converters.common.pruning import PruneSpec
 from edgekit.converters.common.source import SourceModel, file_sha256, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
@@ -51,8 +53,14 @@ def plan_jobs(targets: list[Target], precision: str | None, every: bool) -> list
     return jobs
 
 
-def check_supported(model: str, jobs: list[Job]) -> None:
+def check_supported(model: str, jobs: list[Job], prune: PruneSpec | None = None) -> None:
     """Reject requests no converter here can do, before any heavy import."""
+    if prune is not None and (model.endswith(".onnx") or Path(model).is_dir()):
+        raise UsageError(
+            "Pruning needs the Keras model: it fine-tunes the weights after removing some.",
+            got=f"{model} --prune {prune}",
+            tip="Prune the original .keras model (or a zoo model by name), or convert without --prune.",
+        )
     if model.endswith(".onnx"):
         bad = sorted({j.target.name for j in jobs if j.target.format == "tflite"})
         if bad:
@@ -120,7 +128,39 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
                  None, None, primary)
 
 
-def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str]) -> dict:
+def gzip_size(directory: Path, files) -> int:
+    """Bytes of the artifact files gzip-compressed (level 9): what sparsity saves in a download or a flash."""
+    import gzip
+
+    return sum(len(gzip.compress((directory / f).read_bytes(), 9, mtime=0)) for f in files)
+
+
+def _prune_source(src: SourceModel, recipe: Recipe, spec: PruneSpec, train_path: str | None,
+                  progress: Callable[[str], None]) -> tuple[SourceModel, dict]:
+    """The pruned (and fine-tuned) model as a new source named <model>-<method><percent>."""
+    from edgekit.converters.common.pruning import prune_keras
+
+    if train_path:
+        primary = src.zoo.primary_output if src.zoo else src.outputs[0]
+        head = dict(zip(src._model.output_names, (t._keras_history[0] for t in src._model.outputs)))[primary]
+        from_logits = type(head).__name__ != "Softmax" and head.get_config().get("activation") != "softmax"
+        training = data_mod.user_training_set(data_mod.load_npz(train_path, "training"), src.inputs, primary,
+                                              from_logits, train_path)
+    else:
+        training = src.zoo.training_set() if src.zoo else None
+    tip = (f"The zoo model {src.name} has no fine-tuning set yet." if src.zoo else
+           "Pass --train train.npz (training samples keyed by input name, integer labels under 'labels').")
+    progress(f"pruning {spec}" + ("" if training is None else f", fine-tuning on {training.origin}"))
+    model, record = prune_keras(src._model, spec, training, exclude=recipe.prune_exclude,
+                                structured_unsupported=recipe.structured_pruning_unsupported, no_training_tip=tip,
+                                progress=progress)
+    for warning in record["warnings"]:
+        log.warning(warning)
+    return dataclasses.replace(src, name=f"{src.name}-{spec.tag}", _model=model), record
+
+
+def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str],
+              pruning: dict | None = None) -> dict:
     calib = data.calibration if job.precision == "int8" else None
     return {
         "edgekit_version": edgekit.__version__,
@@ -128,6 +168,7 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
         "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256},
         "recipe": recipe.name,
         "export_route": vars(recipe.route(job.target.format)),
+        "pruning": None if pruning is None else {"method": pruning["method"], "ratio": pruning["ratio"]},
         "target": job.target.name,
         "format": job.target.format,
         "runtime": job.target.runtime,
@@ -144,16 +185,20 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
 
 
 def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
-            eval_path: str | None = None, threads: int | None = None,
-            progress: Callable[[str], None] = lambda msg: None) -> dict:
-    """Convert ``model`` for every job; return the run summary (also written to build/<model>/)."""
-    check_supported(model, jobs)
+            eval_path: str | None = None, threads: int | None = None, prune: PruneSpec | None = None,
+            train_path: str | None = None, progress: Callable[[str], None] = lambda msg: None) -> dict:
+    """Convert ``model`` for every job; return the run summary (also written to build/<model>/, or
+    build/<model>-<method><percent>/ when pruned)."""
+    check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
     evald = data_mod.load_npz(eval_path, "evaluation") if eval_path else None
     progress(f"loading {model}")
     src = load_source(model)
     recipe = get_recipe(src.architecture)
+    pruning = None
+    if prune is not None:
+        src, pruning = _prune_source(src, recipe, prune, train_path, progress)
     data = _prepare_data(src, recipe, calib, evald, any(j.precision == "int8" for j in jobs))
     progress("running the fp32 reference")
     reference_predict = src.reference()
@@ -179,13 +224,14 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                     reference=reference, primary_output=data.primary_output,
                     primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
                 )
-                meta = _metadata(src, recipe, job, data, files)
+                meta = _metadata(src, recipe, job, data, files, pruning)
                 atomic_write_json(stage / "metadata.json", meta)
                 report = {
                     "schema": REPORT_SCHEMA,
                     "model": src.name, "target": t.name, "format": t.format, "precision": job.precision,
                     "artifact": {"file": FORMATS[t.format].artifact,
-                                 "size_bytes": sum((stage / f).stat().st_size for f in files)},
+                                 "size_bytes": sum((stage / f).stat().st_size for f in files),
+                                 "gzip_bytes": gzip_size(stage, files)},
                     "evaluated_on": data.evaluated_on,
                     "metric": data.metric,
                     "metric_info": data.metric_info(),
@@ -211,6 +257,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
         "evaluated_on": data.evaluated_on,
         "reference_metrics": reference_metrics,
         "baseline": src.zoo.baseline() if src.zoo else {},
+        "pruning": pruning,
         "artifacts": summary_rows(rows, model_dir),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }

@@ -34,6 +34,10 @@ class Recipe:
     # else relative to fp32 (0.05 = 5 %).
     float_fallback_types: tuple[str, ...] = ()
     float_fallback_tolerance: float = 0.005
+    # Pruning: layer-name patterns never pruned (on top of the first layer and the output heads), and why
+    # structured (channel) pruning does not fit the architecture, when it does not.
+    prune_exclude: tuple[str, ...] = ()
+    structured_pruning_unsupported: str | None = None
 
     def nncf_options(self) -> dict:
         return {"fast_bias_correction": self.nncf_fast_bias_correction, "minmax_ranges": self.nncf_minmax_ranges}
@@ -62,6 +66,9 @@ RECIPES: dict[str, Recipe] = {
                _TF),
         Recipe("generator", "Image generator (dense + transposed convolutions): every layer int8, judged by "
                "fidelity to fp32 (PSNR) and a classifier's view of its samples.", _TF),
+        Recipe("diffusion-unet", "Noise-predicting U-Net of a diffusion model (image and timestep embedding fed by "
+               "name; the sampler runs outside in numpy): every layer int8, calibrated on the sampler's own "
+               "inputs, judged by the images it samples.", _TF),
         Recipe("mlp", "Fully connected network: every layer quantizes to int8.", _TF),
         # Measured on dqn-cartpole: Q-value margins between actions (median 0.03) sit below the int8 resolution
         # of the hidden features, so all-int8 policies act at random; dense layers may stay float, chosen by
@@ -69,10 +76,15 @@ RECIPES: dict[str, Recipe] = {
         Recipe("policy-mlp", "Q-network controller: int8 where the closed-loop return holds, float dense layers "
                "where it does not.", _TF, float_fallback_types=("Dense",), float_fallback_tolerance=0.05),
         Recipe("recurrent", "LSTM sequence model: unrolled for LiteRT, the native LSTM op for ONNX and OpenVINO.",
-               _RECURRENT, nncf_minmax_ranges=True),
+               _RECURRENT, nncf_minmax_ranges=True,
+               structured_pruning_unsupported="removing LSTM units (four coupled gates each, recurrent weights) "
+               "is not implemented; unstructured pruning works on the dense layers."),
         Recipe("transformer", "Transformer encoder: int8 where it holds; attention, LayerNorm or dense layers that "
                "break the metric on validation stay float, per backend.", _TF,
-               float_fallback_types=("MultiHeadAttention", "LayerNormalization", "Dense")),
+               float_fallback_types=("MultiHeadAttention", "LayerNormalization", "Dense"),
+               structured_pruning_unsupported="the residual stream's width is shared by every block through "
+               "LayerNorm, and removing attention heads is not implemented; unstructured pruning works on the "
+               "dense layers."),
         Recipe("generic", "A user's model: default export per format, every layer int8, verified by measurement.", _TF),
     )
 }

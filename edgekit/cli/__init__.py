@@ -15,6 +15,7 @@ from edgekit.errors import EdgekitError
 # command name -> "module:function"
 COMMANDS = {
     "convert": "edgekit.cli.convert:convert",
+    "prune-sweep": "edgekit.cli.prune_sweep:prune_sweep",
     "targets": "edgekit.cli.info:targets",
     "zoo": "edgekit.cli.info:zoo",
 }

@@ -58,13 +58,20 @@ def _framework_output_captured():
               help="Calibration .npz keyed by input name (real training samples; 20-300 used).")
 @click.option("--eval", "eval_path", type=click.Path(dir_okay=False), default=None,
               help="Held-out .npz keyed by input name; integer class labels under 'labels' give top-1 accuracy.")
+@click.option("--prune", "prune_text", default=None, metavar="METHOD:RATIO",
+              help="Prune before converting: unstructured:0.8 (80 % of weights zero) or structured:0.5 (half the "
+              "channels removed), then fine-tune on the model's training data.")
+@click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
+              help="Training .npz for fine-tuning after --prune (inputs keyed by name, integer labels under "
+              "'labels'); zoo models bring their own.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True,
               help="Output root: artifacts go to OUT/<model>/<target>/<precision>/.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads for host verification (default: the target's, capped at this machine's cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary instead of the table.")
 @click.pass_context
-def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, threads, as_json):
+def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, out_dir, threads,
+            as_json):
     """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
 
     \b
@@ -72,14 +79,22 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, thre
     edgekit convert face-id --target all
     edgekit convert my_model.keras --target intel-core-ultra-npu --calib calib.npz --eval eval.npz
     edgekit convert my_model.onnx --target jetson-orin-nano --precision fp16
+    edgekit convert face-id --target raspberry-pi-5 --prune structured:0.5
+    edgekit convert my_model.keras --target all --prune unstructured:0.8 --train train.npz --calib calib.npz
     """
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
+    from edgekit.converters.common.pruning import parse_prune
+    from edgekit.errors import UsageError
     from edgekit.targets import resolve_targets
 
     # Everything that can be checked without a framework is checked before one is imported.
     targets = resolve_targets(target_specs)
     jobs = plan_jobs(targets, precision, every="all" in target_specs)
-    check_supported(model, jobs)
+    prune = parse_prune(prune_text) if prune_text else None
+    if train_path and prune is None:
+        raise UsageError("--train is only used to fine-tune after pruning.", got=f"--train {train_path}",
+                         tip="Add --prune unstructured:0.8 or --prune structured:0.5, or drop --train.")
+    check_supported(model, jobs, prune)
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     show = not as_json and sys.stderr.isatty()
     with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
@@ -88,7 +103,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, thre
                 click.echo(f"… {msg}", file=terminal)
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
-                              threads=threads, progress=progress)
+                              threads=threads, prune=prune, train_path=train_path, progress=progress)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -100,6 +115,11 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, out_dir, thre
         click.echo(f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}")
     for k, v in summary["baseline"].items():
         click.echo(f"baseline {k}: {v:.4f}")
+    if summary.get("pruning"):
+        from edgekit.reporting.summary import pruning_lines
+
+        for line in pruning_lines(summary["pruning"]):
+            click.echo(line)
     click.echo(f"evaluated on: {summary['evaluated_on']}; latency is host CPU latency")
     click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, summary.json, <target>/<precision>/) "
                f"in {summary['wall_seconds']} s")

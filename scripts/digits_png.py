@@ -1,10 +1,13 @@
-"""Save a picture of gan-digits samples: the fp32 generator next to each int8 artifact, same latents.
+"""Save a picture of generated digits: the fp32 Keras model next to each int8 artifact, same latents / noise.
 
     edgekit convert gan-digits --target all
-    python scripts/gan_digits_png.py [--build build/gan-digits] [--out build/gan-digits/samples.png] [--n 16]
+    python scripts/digits_png.py gan-digits [--build build/gan-digits] [--out build/gan-digits/samples.png] [--n 16]
+    edgekit convert diffusion-digits --target all
+    python scripts/digits_png.py diffusion-digits
 
 Rows: fp32 Keras, then every <target>/int8 artifact found under --build (run with its device's runtime on the
-host). Each row is labelled on the left with its runtime and PSNR against the fp32 row.
+host; the diffusion denoiser inside the zoo's numpy DDIM sampler). Each row is labelled with its runtime and its
+PSNR against the fp32 row.
 """
 
 from __future__ import annotations
@@ -17,32 +20,37 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
+MODULES = {"gan-digits": "gan_digits", "diffusion-digits": "diffusion_digits"}
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default="build/gan-digits")
-    ap.add_argument("--out", default=None)
+    ap.add_argument("model", choices=sorted(MODULES))
+    ap.add_argument("--build", default=None, help="default: build/<model>")
+    ap.add_argument("--out", default=None, help="default: <build>/samples.png")
     ap.add_argument("--n", type=int, default=16)
     args = ap.parse_args()
+
+    import importlib
 
     from PIL import Image, ImageDraw
 
     from edgekit.formats import FORMATS
     from edgekit.runtime import open_session
-    from edgekit.zoo import gan_digits as gd
+    from edgekit.zoo import digits
 
-    z = gd.latents("heldout", args.n)
-    rows = [("fp32 Keras", np.asarray(gd.load_model()(z, training=False)[gd.OUTPUT]))]
-    build = Path(args.build)
+    mod = importlib.import_module(f"edgekit.zoo.{MODULES[args.model]}")
+    rows = [("fp32 Keras", mod.generate(digits.keras_predict(mod.load_model()), "heldout", args.n))]
+    build = Path(args.build or f"build/{args.model}")
     for target_dir in sorted(p for p in build.iterdir() if (p / "int8").is_dir()):
         artifact = next(p for p in (target_dir / "int8").iterdir() if p.name in {f.artifact for f in FORMATS.values()})
         session = open_session(artifact)
-        rows.append((f"{target_dir.name} int8 ({session.runtime})", session.predict({gd.INPUT: z})[gd.OUTPUT]))
+        rows.append((f"{target_dir.name} int8 ({session.runtime})", mod.generate(session.predict, "heldout", args.n)))
     scale, label_w = 3, 330
     sheet = Image.new("L", (label_w + args.n * 28 * scale, len(rows) * 28 * scale), 255)
     draw = ImageDraw.Draw(sheet)
     for r, (name, images) in enumerate(rows):
-        text = name if r == 0 else f"{name}  PSNR {gd.psnr(rows[0][1], images):.1f} dB"
+        text = name if r == 0 else f"{name}  PSNR {digits.psnr(rows[0][1], images):.1f} dB"
         draw.text((4, r * 28 * scale + 36), text, fill=0)
         for c, img in enumerate(images):
             tile = Image.fromarray((np.clip(img[..., 0], 0, 1) * 255).astype(np.uint8)).resize((28 * scale,) * 2)

