@@ -21,6 +21,10 @@ class EdgekitError(Exception):
     def message(self) -> str:
         return f"{self.what} Got: {self.got}" if self.got else self.what
 
+    def render(self) -> str:
+        """The ERROR line and, when there is one, the TIP line: what a command prints on failure."""
+        return f"ERROR: {self.message}" + (f"\nTIP: {self.tip}" if self.tip else "")
+
 
 class UsageError(EdgekitError):
     """Bad arguments: unknown names, unsupported combinations."""

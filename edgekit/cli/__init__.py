@@ -15,6 +15,10 @@ from edgekit.errors import EdgekitError
 # command name -> "module:function"
 COMMANDS = {
     "convert": "edgekit.cli.convert:convert",
+    "flash": "edgekit.cli.device:flash",
+    "package": "edgekit.cli.device:package",
+    "profile": "edgekit.cli.device:profile",
+    "run": "edgekit.cli.device:run",
     "prune-sweep": "edgekit.cli.prune_sweep:prune_sweep",
     "targets": "edgekit.cli.info:targets",
     "zoo": "edgekit.cli.info:zoo",

@@ -174,6 +174,25 @@ def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
             "n_generated": int(len(images)), "steps": STEPS, "ms_per_image": ms, "ms_per_step": ms / STEPS}
 
 
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Held-out starting noise and the fp32 denoiser's images from it (a device measures its fidelity and
+    speed; the judge metrics need the Keras judge and stay on the workstation)."""
+    return {"start_noise": noise("heldout"), "fp32_images": _reference_images("heldout")}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """Sample denoiser inputs (for latency) and 16 starting noises to sample digits from."""
+    return {**heldout_inputs(), "start_noise": noise("heldout", 16)}
+
+
+def evaluate_fidelity(predict: Predict, data: dict) -> dict[str, float]:
+    """PSNR against fp32's images from the same noise, and the time per image and per step."""
+    images = sample(predict, data["start_noise"])
+    ms = time_per_image(predict)
+    return {"psnr_vs_fp32_db": digits.psnr(data["fp32_images"], images), "n_generated": int(len(images)),
+            "steps": STEPS, "ms_per_image": ms, "ms_per_step": ms / STEPS}
+
+
 def baseline() -> dict[str, float]:
     """The same judge on real held-out digits (what a perfect generator would score)."""
     return read_json("gan_digits.json")["real_heldout"]

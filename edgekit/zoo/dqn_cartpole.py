@@ -120,8 +120,19 @@ def keras_policy(model) -> Predict:
     return lambda feeds: {OUTPUT: np.asarray(next(iter(model(feeds[INPUT], training=False).values())))}
 
 
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
-    returns, _ = rollouts(predict, SEEDS[split])
+def eval_arrays() -> dict[str, np.ndarray]:
+    """The held-out episode seeds (a device runs the same 100 episodes with gymnasium)."""
+    return {"seeds": np.array(list(SEEDS["heldout"]), np.int64)}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """States the fp32 policy visits on held-out episodes (sample inputs), and 3 episode seeds to play."""
+    return {**heldout_inputs(), "seeds": np.array(list(SEEDS["heldout"])[:3], np.int64)}
+
+
+def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
+    """Mean / min return of the split's seeded episodes with ``predict`` choosing every action."""
+    returns, _ = rollouts(predict, SEEDS[split] if data is None else [int(s) for s in data["seeds"]])
     return {"mean_return": float(returns.mean()), "min_return": float(returns.min()),
             "episodes_at_max": int(np.sum(returns >= MAX_RETURN)), "n_episodes": int(len(returns))}
 

@@ -136,54 +136,73 @@ def _match(probes: np.ndarray, gallery: np.ndarray, labels: np.ndarray, threshol
     return labels[best], sims[np.arange(len(probes)), best] >= threshold
 
 
-def choose_threshold(predict: Predict, accept_rate: float = 0.05) -> float:
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Everything evaluate() reads, as plain arrays (what a device bundle packs as data/eval.npz)."""
+    faces = orl.load_faces()
+    train = faces.select(orl.KNOWN, orl.TRAIN_IMAGES)
+    held = faces.select(orl.KNOWN, orl.HELDOUT_IMAGES)
+    unseen = faces.select(orl.UNSEEN, range(1, 11))
+    strangers = faces.select(orl.THRESHOLD_STRANGERS, range(1, 11))
+    return {"train_images": train.images, "train_person": train.person, "held_images": held.images,
+            "held_person": held.person, "held_class": orl.class_index(held.person),
+            "unseen_images": unseen.images, "unseen_person": unseen.person,
+            "unseen_enrol": np.isin(unseen.index, orl.ENROL_IMAGES), "stranger_images": strangers.images}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """A device demo: the known people's training images as the enrolled gallery, and probes: one held-out
+    image of 8 known people and one image of each of the 4 never-seen people (who should be rejected)."""
+    d = eval_arrays()
+    known = np.flatnonzero(d["held_person"] != np.roll(d["held_person"], 1))[:8]  # first image of 8 people
+    strangers = np.flatnonzero(d["unseen_person"] != np.roll(d["unseen_person"], 1))
+    return {INPUT: np.concatenate([d["held_images"][known], d["unseen_images"][strangers]]),
+            "probe_person": np.concatenate([d["held_person"][known], np.full(len(strangers), -1)]),
+            "gallery_images": d["train_images"], "gallery_person": d["train_person"]}
+
+
+def choose_threshold(predict: Predict, accept_rate: float = 0.05, data: dict | None = None) -> float:
     """Cosine threshold that accepts ``accept_rate`` of never-trained strangers against the known gallery.
 
     Known people's impostor scores are too optimistic (the classifier was trained to separate exactly them),
     so the operating point is set on strangers kept for this purpose only (ORL s33..s36), with the model being
     evaluated: a pruned or quantized model's similarities shift, and so does its operating point.
     """
-    faces = orl.load_faces()
-    train = faces.select(orl.KNOWN, orl.TRAIN_IMAGES)
-    gallery, _ = _gallery(predict({INPUT: train.images})["embedding"], train.person)
-    probes = _normalise(predict({INPUT: faces.select(orl.THRESHOLD_STRANGERS, range(1, 11)).images})["embedding"])
+    d = eval_arrays() if data is None else data
+    gallery, _ = _gallery(predict({INPUT: d["train_images"]})["embedding"], d["train_person"])
+    probes = _normalise(predict({INPUT: d["stranger_images"]})["embedding"])
     return round(float(np.quantile((probes @ gallery.T).max(1), 1.0 - accept_rate)), 3)
 
 
-def evaluate(predict: Predict, threshold: float | None = None) -> dict[str, float]:
+def evaluate(predict: Predict, threshold: float | None = None, data: dict | None = None) -> dict[str, float]:
     """face-id metrics on held-out data. ``predict`` maps {'image': batch} to {'logits', 'embedding'}.
 
-    The rejection threshold is set with ``predict`` itself on the threshold strangers (see choose_threshold)
-    unless given."""
-    faces = orl.load_faces()
-    threshold = choose_threshold(predict) if threshold is None else threshold
-    train = faces.select(orl.KNOWN, orl.TRAIN_IMAGES)
-    held = faces.select(orl.KNOWN, orl.HELDOUT_IMAGES)
-    unseen = faces.select(orl.UNSEEN, range(1, 11))
+    ``data`` defaults to eval_arrays() (a device passes the packed copy). The rejection threshold is set with
+    ``predict`` itself on the threshold strangers (see choose_threshold) unless given."""
+    d = eval_arrays() if data is None else data
+    threshold = choose_threshold(predict, data=d) if threshold is None else threshold
+    out_held = predict({INPUT: d["held_images"]})
+    top1 = float(np.mean(out_held["logits"].argmax(1) == d["held_class"]))
+    emb_train = predict({INPUT: d["train_images"]})["embedding"]
+    emb_unseen = predict({INPUT: d["unseen_images"]})["embedding"]
 
-    out_held = predict({INPUT: held.images})
-    top1 = float(np.mean(out_held["logits"].argmax(1) == orl.class_index(held.person)))
-    emb_train = predict({INPUT: train.images})["embedding"]
-    emb_unseen = predict({INPUT: unseen.images})["embedding"]
-
-    known_gallery, known_labels = _gallery(emb_train, train.person)
+    known_gallery, known_labels = _gallery(emb_train, d["train_person"])
     pred, accepted = _match(out_held["embedding"], known_gallery, known_labels, threshold)
-    known_ident = float(np.mean((pred == held.person) & accepted))
+    known_ident = float(np.mean((pred == d["held_person"]) & accepted))
     false_reject = float(np.mean(~accepted))
     # Strangers against a gallery of the known people only: they should all be rejected.
     _, stranger_accepted = _match(emb_unseen, known_gallery, known_labels, threshold)
     # Enrol the unseen people from 3 images each, then identify their other 7 images.
-    enrol = np.isin(unseen.index, orl.ENROL_IMAGES)
-    g_new, l_new = _gallery(emb_unseen[enrol], unseen.person[enrol])
+    enrol, person = d["unseen_enrol"].astype(bool), d["unseen_person"]
+    g_new, l_new = _gallery(emb_unseen[enrol], person[enrol])
     gallery, labels = np.concatenate([known_gallery, g_new]), np.concatenate([known_labels, l_new])
     pred_u, acc_u = _match(emb_unseen[~enrol], gallery, labels, threshold)
     return {
         "top1": top1,
-        "n_heldout": int(len(held.person)),
+        "n_heldout": int(len(d["held_person"])),
         "embedding_top1": known_ident,
         "false_reject_rate": false_reject,
         "stranger_reject_rate": float(np.mean(~stranger_accepted)),
-        "enrolled_unseen_top1": float(np.mean((pred_u == unseen.person[~enrol]) & acc_u)),
+        "enrolled_unseen_top1": float(np.mean((pred_u == person[~enrol]) & acc_u)),
         "threshold": float(threshold),
     }
 

@@ -94,6 +94,22 @@ def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
             "n_generated": int(len(images))}
 
 
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Held-out latents and the fp32 generator's images for them (a device measures its fidelity; the judge
+    metrics need the Keras judge and stay on the workstation)."""
+    return {INPUT: latents("heldout"), "fp32_images": _reference_images("heldout")}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    return {INPUT: latents("heldout", 32)}
+
+
+def evaluate_fidelity(predict: Predict, data: dict) -> dict[str, float]:
+    """PSNR of the generated images against fp32's for the same latents (what a device can check alone)."""
+    images = predict({INPUT: data[INPUT]})[OUTPUT]
+    return {"psnr_vs_fp32_db": digits.psnr(data["fp32_images"], images), "n_generated": int(len(images))}
+
+
 def baseline() -> dict[str, float]:
     """The same judge on real held-out digits (what a perfect generator would score)."""
     return meta()["real_heldout"]

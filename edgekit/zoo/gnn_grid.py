@@ -98,10 +98,27 @@ def _errors(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "va_rmse_deg": float(np.sqrt(np.mean(va**2))), "va_max_err_deg": float(np.abs(va).max())}
 
 
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Held-out injections, the normalised adjacency (once) and pandapower's solved states (data/eval.npz)."""
+    x, y = _split("heldout")
+    return {FEATURES_INPUT: x, "adjacency_matrix": grid.adjacency(), "state_true": y}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    d = eval_arrays()
+    return {FEATURES_INPUT: d[FEATURES_INPUT][:8], ADJ_INPUT: np.broadcast_to(
+        d["adjacency_matrix"], (8, grid.BUSES, grid.BUSES)).copy(), "state_true": d["state_true"][:8]}
+
+
+def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
     """RMSE and max error of voltage magnitude (p.u.) and angle (degrees) against pandapower's AC solution."""
-    _, y = _split(split)
-    pred = decode_state(predict(inputs(split))[OUTPUT].astype(np.float64))
+    if data is None:
+        feeds, y = inputs(split), _split(split)[1]
+    else:
+        x, y = data[FEATURES_INPUT], data["state_true"]
+        feeds = {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(data["adjacency_matrix"], (len(x), grid.BUSES,
+                                                                                         grid.BUSES)).copy()}
+    pred = decode_state(predict(feeds)[OUTPUT].astype(np.float64))
     return {**_errors(pred, y), "n_samples": int(len(y))}
 
 

@@ -96,10 +96,28 @@ def _errors(pred_mw: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     return {"mae_mw": float(np.mean(np.abs(err))), "rmse_mw": float(np.sqrt(np.mean(err**2)))}
 
 
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
-    """MAE / RMSE in megawatts over every held-out window and horizon step."""
-    x, targets, _ = windows(split)
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Held-out windows, their targets (MW) and the training normalisation (data/eval.npz of a bundle)."""
+    x, targets, starts = windows("heldout")
     mean, std = normalisation()
+    return {INPUT: x, "targets_mw": targets, "start": starts, "norm": np.array([mean, std])}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """A stream: one window every 6 hours over the first held-out week."""
+    d = eval_arrays()
+    pick = np.arange(0, min(len(d[INPUT]), taylor.PER_WEEK), HORIZON)
+    return {INPUT: d[INPUT][pick], "targets_mw": d["targets_mw"][pick], "start": d["start"][pick],
+            "norm": d["norm"]}
+
+
+def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
+    """MAE / RMSE in megawatts over every held-out window and horizon step (or over packed ``data``)."""
+    if data is None:
+        x, targets, _ = windows(split)
+        mean, std = normalisation()
+    else:
+        x, targets, (mean, std) = data[INPUT], data["targets_mw"], data["norm"]
     pred = predict({INPUT: x})[OUTPUT].astype(np.float64) * std + mean
     return {**_errors(pred, targets), "n_windows": int(len(x))}
 

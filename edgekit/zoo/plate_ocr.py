@@ -99,11 +99,31 @@ def score(pred: list[str], truth: list[str]) -> dict[str, float]:
             "province_accuracy": float(chars[:, 0].mean())}
 
 
-def evaluate(predict: Predict, split: str = "heldout", n: int = HELDOUT_SIZE) -> dict[str, float]:
-    """Whole-plate exact match and per-character accuracy on ``n`` rendered plates of ``split``."""
-    images, texts = dataset(split, n)
+def eval_arrays() -> dict[str, np.ndarray]:
+    """The held-out plates and their texts as class indices (what a device bundle packs as data/eval.npz)."""
+    images, texts = dataset("heldout", HELDOUT_SIZE)
+    return {INPUT: images, "labels": plates.encode(list(texts))}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """12 held-out plates for a device demo."""
+    d = eval_arrays()
+    return {INPUT: d[INPUT][:12], "labels": d["labels"][:12]}
+
+
+def texts_of(labels: np.ndarray) -> list[str]:
+    return ["".join(plates.ALPHABET[i] for i in row) for row in labels]
+
+
+def evaluate(predict: Predict, split: str = "heldout", n: int = HELDOUT_SIZE, data: dict | None = None) -> dict:
+    """Whole-plate exact match and per-character accuracy on ``n`` rendered plates of ``split`` (or on
+    ``data``: packed images and labels, on a device)."""
+    if data is None:
+        images, texts = dataset(split, n)
+    else:
+        images, texts = data[INPUT], texts_of(data["labels"])
     pred = plates.decode(predict({INPUT: images})[OUTPUT])
-    return {**score(pred, list(texts)), "n_heldout": int(n)}
+    return {**score(pred, list(texts)), "n_heldout": int(len(images))}
 
 
 def baseline() -> dict[str, float]:

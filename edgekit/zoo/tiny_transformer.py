@@ -85,9 +85,22 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: speech.dataset("heldout", SIZES["heldout"])[0]}
 
 
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+def eval_arrays() -> dict[str, np.ndarray]:
+    """Log-mel features and labels of the held-out clips (data/eval.npz of a bundle: no espeak-ng needed)."""
+    x, y = speech.dataset("heldout", SIZES["heldout"])
+    return {INPUT: x, "labels": y}
+
+
+def demo_arrays() -> dict[str, np.ndarray]:
+    """One held-out clip of each class."""
+    d = eval_arrays()
+    first = [int(np.flatnonzero(d["labels"] == c)[0]) for c in range(len(speech.CLASSES))]
+    return {INPUT: d[INPUT][first], "labels": d["labels"][first]}
+
+
+def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
     """Top-1 over the 12 classes on clips spoken by voices never heard in training."""
-    x, y = speech.dataset(split, SIZES[split])
+    x, y = speech.dataset(split, SIZES[split]) if data is None else (data[INPUT], data["labels"])
     pred = predict({INPUT: x})[OUTPUT].argmax(-1)
     kw = y < len(speech.KEYWORDS)
     return {"top1": float(np.mean(pred == y)), "keyword_top1": float(np.mean(pred[kw] == y[kw])),

@@ -1,0 +1,36 @@
+"""face-id on the device: enrol a gallery of faces, identify probe faces, reject strangers.
+
+    python app/app.py --demo        # enrol the packed gallery, identify 12 probes (4 are strangers)
+    python app/app.py --evaluate    # top-1 and open-set metrics on the packed held-out ORL images
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+
+from edgekit.device.app import run_app  # noqa: E402
+from edgekit.zoo import face_id  # noqa: E402
+
+
+def demo(ctx):
+    data, evaluation = ctx.data("demo"), ctx.data("eval")
+    threshold = face_id.choose_threshold(ctx.predict, data=evaluation)
+    gallery, labels = face_id._gallery(ctx.predict({"image": data["gallery_images"]})["embedding"],
+                                       data["gallery_person"])
+    who, accepted = face_id._match(ctx.predict({"image": data["image"]})["embedding"], gallery, labels, threshold)
+    right = 0
+    for i, (truth, person, ok) in enumerate(zip(data["probe_person"], who, accepted)):
+        said = f"s{person}" if ok else "rejected"
+        correct = (ok and person == truth) or (not ok and truth < 0)
+        right += correct
+        print(f"probe {i:2d} ({'stranger' if truth < 0 else f's{truth}'}): {said}  {'ok' if correct else 'WRONG'}")
+    return {"probes": len(who), "correct": int(right), "threshold": threshold}
+
+
+def evaluate(ctx):
+    return face_id.evaluate(ctx.predict, data=ctx.data("eval"))
+
+
+if __name__ == "__main__":
+    sys.exit(run_app(demo, evaluate))

@@ -1,0 +1,1 @@
+"""Bundles: packaging, manifests, safe extraction (shared by the workstation and the device)."""

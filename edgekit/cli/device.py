@@ -1,0 +1,179 @@
+"""`edgekit package | flash | run | profile`: demo apps as bundles, on devices reached over SSH (or a local dir)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+
+from edgekit.formats import PRECISIONS
+
+_INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), default=None,
+                          help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
+
+
+def _progress(msg: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"… {msg}", err=True)
+
+
+@click.command()
+@click.argument("app")
+@click.option("--target", "-t", "target_spec", required=True, help="Target name or .toml.")
+@click.option("--precision", "-p", type=click.Choice(PRECISIONS), default=None,
+              help="Default: the target's default precision.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="dist", show_default=True)
+@click.option("--build", "build_dir", type=click.Path(file_okay=False), default="build", show_default=True,
+              help="Where `edgekit convert` put (or will put) the artifact.")
+@click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the repo's apps/.")
+@click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform, Python 3.11).")
+@click.pass_context
+def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with_wheels):
+    """Bundle APP with its verified artifact, data and edgekit's device layer.
+
+    \b
+    edgekit package face-id --target raspberry-pi-5 --precision int8
+    """
+    from edgekit.bundle.package import default_apps_dir, load_app, package as make_bundle
+    from edgekit.targets import resolve_targets
+
+    apps = Path(apps_dir) if apps_dir else default_apps_dir()
+    spec = load_app(app, apps)
+    (target,) = resolve_targets([target_spec])
+    precision = target.check_precision(precision or target.default_precision)
+    wheels = None
+    if with_wheels:
+        from edgekit.bundle.wheels import download_wheels
+
+        _progress(f"downloading wheels for {target.arch}: {', '.join(target.device_requirements)}")
+        wheels = download_wheels([*target.device_requirements, *spec.get("requirements", [])], target.arch)
+    from edgekit.cli.convert import _framework_output_captured
+
+    debug = bool(ctx.obj and ctx.obj.get("debug"))
+    with contextlib.nullcontext() if debug else _framework_output_captured():
+        out = make_bundle(app, target, precision, build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps,
+                          wheels=wheels, progress=_progress)
+    from edgekit.bundle.manifest import sha256_bytes
+
+    click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha256_bytes(out.read_bytes())[:16]})")
+
+
+def _devices(specs: tuple[str, ...], inventory):
+    from edgekit.devices.address import resolve_device
+
+    return [resolve_device(s, inventory) for s in specs]
+
+
+def _each(devices, work):
+    """Run ``work(device)`` on every device in parallel; report each; exit nonzero if any failed."""
+    from edgekit.errors import EdgekitError
+
+    def safe(device):
+        try:
+            return device, work(device), None
+        except EdgekitError as exc:
+            return device, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, len(devices))) as pool:
+        results = list(pool.map(safe, devices))
+    failed = [(d, e) for d, _, e in results if e is not None]
+    if len(results) == 1 and failed:
+        raise failed[0][1]
+    for d, e in failed:
+        click.echo(f"ERROR: {d.name}: {e.message}", err=True)
+    if failed:
+        sys.exit(max(e.exit_code for _, e in failed))
+    return [r for _, r, _ in results]
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(dir_okay=False))
+@click.argument("devices", nargs=-1, required=True)
+@click.option("--install", is_flag=True, help="Create <path>/venv on the device with the runtime requirements.")
+@click.option("--bwlimit", type=click.IntRange(min=1), default=None, metavar="KBPS",
+              help="Cap the upload at KBPS kilobytes per second (slow or shared links).")
+@_INVENTORY
+def flash(bundle, devices, install, bwlimit, inventory):
+    """Copy BUNDLE to one or more DEVICES and make it current (atomically).
+
+    A device is ssh://user@host[:port]/path, local:/path or a name in the inventory.
+
+    \b
+    edgekit flash dist/face-id-raspberry-pi-5-int8.tar.gz ssh://pi@raspberrypi.local/home/pi/edgekit
+    edgekit flash dist/face-id-raspberry-pi-5-int8.tar.gz pi-kitchen pi-hall --install
+    """
+    from edgekit.devices.flash import check_bundle, flash as do_flash
+
+    check_bundle(Path(bundle))  # a bad bundle is refused before any device is contacted
+    for r in _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
+                                                                  bwlimit_kbps=bwlimit, progress=_progress)):
+        state = "flashed" if r.changed else "unchanged (already current)"
+        click.echo(f"{r.device}: {r.app} release {r.release} {state}{'; runtime installed' if r.installed else ''}")
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("device")
+@click.argument("app_args", nargs=-1, type=click.UNPROCESSED)
+@_INVENTORY
+def run(device, app_args, inventory):
+    """Run the app flashed on DEVICE, streaming its output; APP_ARGS go to the app (e.g. --demo, --evaluate).
+
+    \b
+    edgekit run ssh://pi@raspberrypi.local/home/pi/edgekit --demo
+    """
+    import subprocess
+
+    from edgekit.devices.flash import device_python
+    from edgekit.devices.transport import Transport
+
+    (d,) = _devices((device,), inventory)
+    t = Transport(d)
+    argv = [*device_python(d, d.path), f"{d.path}/current/app/app.py", *app_args]
+    proc = subprocess.run(t.command(argv), stdin=subprocess.DEVNULL)
+    if proc.returncode == 255 and d.kind == "ssh":
+        t._check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
+    sys.exit(proc.returncode)
+
+
+@click.command()
+@click.argument("devices", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build/devices", show_default=True)
+@click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None)
+@_INVENTORY
+def profile(devices, out_dir, min_runs, min_seconds, threads, inventory):
+    """Profile the flashed app on each DEVICE: cold start, latency, memory, its metric; reports come back.
+
+    \b
+    edgekit profile ssh://pi@raspberrypi.local/home/pi/edgekit
+    """
+    from edgekit._fs import atomic_write_json, atomic_write_text
+    from edgekit.devices.flash import device_python
+    from edgekit.devices.transport import Transport
+    from edgekit.reporting.device import render_profile
+
+    def work(d):
+        argv = [*device_python(d, d.path), "-m", "edgekit.device", "profile", d.path,
+                "--min-runs", str(min_runs), "--min-seconds", str(min_seconds)]
+        if threads:
+            argv += ["--threads", str(threads)]
+        _progress(f"{d.name}: profiling")
+        report = json.loads(Transport(d).run(argv, what="profiling", timeout=3600).stdout)
+        report["device"]["address"] = d.name
+        where = Path(out_dir) / _safe(d.name) / report["app"]
+        atomic_write_json(where / "report.json", report)
+        atomic_write_text(where / "report.md", render_profile(report))
+        return where, report
+
+    for where, report in _each(_devices(devices, inventory), work):
+        click.echo(render_profile(report, markdown=False))
+        click.echo(f"wrote {where}/report.json, report.md\n")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")

@@ -1,0 +1,1 @@
+"""Reaching devices from the workstation: addresses, inventory, SSH / local transport, flashing."""

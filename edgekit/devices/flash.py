@@ -1,0 +1,95 @@
+"""`edgekit flash`: put a bundle on a device so that an interrupted flash never breaks the running app.
+
+1. The bundle is read and checked on the workstation (no link, no absolute or '..' path, every sha256 as in
+   its manifest): a bad bundle is refused before the device is contacted.
+2. It is unpacked into a local temporary directory and rsynced to ``<root>/staging/<release>`` on the device
+   (release = the bundle's sha256 prefix); the live ``current`` is untouched, and an interrupted copy resumes.
+3. The device verifies the uploaded files against the manifest with the bundle's own device layer, moves
+   them to ``<root>/releases/<release>`` and switches ``current`` by one rename.
+Flashing the release that is already current does nothing. ``--install`` then makes ``<root>/venv`` with the
+runtime requirements (from the bundle's wheels when it has them).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgekit.bundle._tar import read_checked, write_tree
+from edgekit.bundle.manifest import MANIFEST, check_files, sha256_bytes
+from edgekit.devices.address import Device
+from edgekit.devices.transport import Transport
+from edgekit.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class FlashResult:
+    device: str
+    release: str
+    changed: bool
+    installed: bool
+    app: str
+
+
+def release_id(bundle: Path) -> str:
+    return sha256_bytes(Path(bundle).read_bytes())[:16]
+
+
+def check_bundle(bundle: Path) -> tuple[dict, dict[str, bytes]]:
+    bundle = Path(bundle)
+    if not bundle.is_file():
+        raise InputFileError("The bundle does not exist.", got=str(bundle),
+                             tip="Make one with `edgekit package <app> --target <target>`.")
+    files = read_checked(bundle)
+    if MANIFEST not in files:
+        raise InputFileError("The bundle has no manifest.json.", got=str(bundle),
+                             tip="Package it again with `edgekit package`.")
+    try:
+        manifest = json.loads(files[MANIFEST])
+    except ValueError as exc:
+        raise InputFileError("The bundle's manifest.json is not valid JSON.", got=str(bundle)) from exc
+    check_files(manifest, files, str(bundle))
+    return manifest, files
+
+
+def device_python(device: Device, root: str) -> list[str]:
+    """argv prefix that runs the device's Python: the flashed venv if there is one, with the bundle's lib."""
+    script = ('root="$1"; shift; py="$root/venv/bin/python"; [ -x "$py" ] || py="$1"; shift; '
+              'PYTHONPATH="$root/current/lib" exec "$py" "$@"')
+    return ["sh", "-c", script, "edgekit", root, device.python]
+
+
+def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: int | None = None,
+          progress=lambda msg: None) -> FlashResult:
+    manifest, files = check_bundle(bundle)
+    release = release_id(bundle)
+    t = Transport(device)
+    root = device.path
+    t.run(["mkdir", "-p", f"{root}/staging", f"{root}/releases"], what="creating the app directory")
+    current = t.run(["readlink", f"{root}/current"], check=False).stdout.strip()
+    changed = current.rsplit("/", 1)[-1] != release
+    if changed:
+        with tempfile.TemporaryDirectory(prefix="edgekit-flash-") as tmp:
+            write_tree(Path(tmp) / release, files)
+            progress(f"{device.name}: uploading release {release} ({len(files)} files)")
+            t.sync(Path(tmp) / release, f"{root}/staging/{release}", bwlimit_kbps)
+        progress(f"{device.name}: verifying and switching to {release}")
+        staged_py = ["env", f"PYTHONPATH={root}/staging/{release}/lib", device.python]
+        t.run([*staged_py, "-m", "edgekit.device", "activate", root, release], what="activating the release")
+    else:
+        progress(f"{device.name}: release {release} is already current; nothing to do")
+    if install:
+        install_runtime(t, device, manifest, progress)
+    return FlashResult(device.name, release, changed, install, manifest["app"])
+
+
+def install_runtime(t: Transport, device: Device, manifest: dict, progress) -> None:
+    root = device.path
+    progress(f"{device.name}: installing {', '.join(manifest['requirements'])} into {root}/venv")
+    t.run([device.python, "-m", "venv", f"{root}/venv"], what="creating the venv")
+    pip = [f"{root}/venv/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    if manifest.get("wheels"):
+        pip += ["--no-index", "--find-links", f"{root}/current/wheels"]
+    t.run([*pip, *manifest["requirements"]], what="installing the runtime", timeout=1800)

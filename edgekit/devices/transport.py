@@ -1,0 +1,98 @@
+"""Run commands on a device and copy directories to it: the system OpenSSH client and rsync, or the local disk.
+
+Every command is an argument list. For SSH the remote command line is built with shlex quoting, so host,
+user, paths and app arguments are never interpreted by a shell on either side; rsync gets --protect-args for
+the same reason. The user's ssh config and agent apply (BatchMode: a password prompt fails instead of hanging).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from edgekit.devices.address import Device
+from edgekit.errors import EdgekitError, MissingDependencyError
+
+SSH_UNREACHABLE = 255  # what ssh exits with when it cannot connect or authenticate
+
+
+class DeviceError(EdgekitError):
+    """A device could not be reached, or a command on it failed."""
+
+    exit_code = 5
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise MissingDependencyError(f"The '{name}' program is needed to reach devices and is not installed.",
+                                     got=f"{name} not on PATH", tip=f"Install it: sudo apt install {package}.")
+    return path
+
+
+class Transport:
+    def __init__(self, device: Device):
+        self.device = device
+
+    def command(self, argv: list[str]) -> list[str]:
+        """The local argv that runs ``argv`` on the device."""
+        if self.device.kind == "local":
+            return list(argv)
+        ssh = [_tool("ssh", "openssh-client"), *self._ssh_options(), self.device.destination]
+        return [*ssh, "--", shlex.join(argv)]
+
+    def _ssh_options(self) -> list[str]:
+        d = self.device
+        opts = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        if d.port:
+            opts += ["-p", str(d.port)]
+        return opts + list(d.ssh_options)
+
+    def run(self, argv: list[str], *, check: bool = True, capture: bool = True, timeout: float | None = 600,
+            what: str = "") -> subprocess.CompletedProcess:
+        """Run on the device; a failure to connect or a nonzero exit (when ``check``) is a DeviceError."""
+        try:
+            proc = subprocess.run(self.command(argv), capture_output=capture, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            raise DeviceError(f"Device '{self.device.name}' did not finish {what or argv[0]} in {timeout:.0f} s.",
+                              got=shlex.join(argv)[:200]) from exc
+        self._check_reachable(proc)
+        if check and proc.returncode != 0:
+            err = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
+            said = [ln[len("ERROR: "):] for ln in err if ln.startswith("ERROR: ")]  # edgekit's own, on the device
+            tips = [ln[len("TIP: "):] for ln in err if ln.startswith("TIP: ")]
+            raise DeviceError(f"{what or 'A command'} failed on device '{self.device.name}' (exit {proc.returncode}).",
+                              got=(said[-1] if said else err[-1] if err else shlex.join(argv))[:400],
+                              tip=tips[-1] if tips else "Run again with --debug for the full output.")
+        return proc
+
+    def _check_reachable(self, proc: subprocess.CompletedProcess) -> None:
+        if self.device.kind == "ssh" and proc.returncode == SSH_UNREACHABLE:
+            err = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
+            raise DeviceError(f"Cannot reach device '{self.device.name}' over SSH.",
+                              got=(err[-1] if err else f"ssh exit {SSH_UNREACHABLE}")[:300],
+                              tip="Check the host, port and user, that `ssh` to it works without a password "
+                              "prompt (key in the agent or ssh config), and that sshd runs there.")
+
+    def sync(self, local_dir: Path, remote_dir: str, bwlimit_kbps: int | None = None) -> None:
+        """Make ``remote_dir`` an exact copy of ``local_dir`` (rsync: only changed files move; partial files
+        stay in ``remote_dir``, which is a staging directory, never the live one)."""
+        rsync = _tool("rsync", "rsync")
+        argv = [rsync, "-a", "--delete", "--checksum", "--protect-args"]
+        if bwlimit_kbps:
+            argv.append(f"--bwlimit={int(bwlimit_kbps)}")
+        if self.device.kind == "ssh":
+            argv += ["-e", shlex.join(["ssh", *self._ssh_options()]),
+                     f"{local_dir}/", f"{self.device.destination}:{remote_dir}/"]
+        else:
+            argv += [f"{local_dir}/", f"{remote_dir}/"]
+        proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            err = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+            if self.device.kind == "ssh" and ("connection" in proc.stderr.lower() or proc.returncode == 255):
+                self._check_reachable(subprocess.CompletedProcess(argv, SSH_UNREACHABLE, "", proc.stderr))
+            raise DeviceError(f"Copying to device '{self.device.name}' failed (rsync exit {proc.returncode}).",
+                              got=(err[-1] if err else "")[:300], tip="Check free space and permissions there.")

@@ -1,0 +1,257 @@
+"""Apps on a device: package -> flash -> run -> profile through a real OpenSSH server on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.sshd import SSHD, LoopbackSshd
+
+pytestmark = pytest.mark.skipif(SSHD is None, reason="openssh-server is not installed (.ci/run installs it)")
+
+
+def _inventory(sshd, path: Path, name: str, device_dir: Path, python: str = sys.executable,
+               key: str = "client_key") -> Path:
+    """An inventory file naming one device on the loopback sshd."""
+    opts = ", ".join(json.dumps(o) for o in sshd.ssh_options(key))
+    path.write_text(f'[devices.{name}]\nurl = "{sshd.url(device_dir)}"\npython = "{python}"\n'
+                    f"ssh_options = [{opts}]\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    server = LoopbackSshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory, sshd):
+    root = tmp_path_factory.mktemp("devices")
+    path = _inventory(sshd, root / "devices.toml", "pi", root / "pi")
+    with path.open("a") as fh:
+        fh.write(f'\n[devices.card]\nurl = "local:{root / "card"}"\npython = "{sys.executable}"\n')
+    return {"path": str(path), "pi": root / "pi", "card": root / "card"}
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    """face-id for a Raspberry Pi, int8 and fp32 (two releases), each packaged twice."""
+    root = tmp_path_factory.mktemp("pkg")
+    out = {}
+    for precision in ("int8", "fp32"):
+        r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", precision,
+                    "--build", str(root / "build"), "--out", str(root / "dist"))
+        assert r.returncode == 0, r.stderr
+        out[precision] = root / "dist" / f"face-id-raspberry-pi-5-{precision}.tar.gz"
+    r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", "int8",
+                "--build", str(root / "build"), "--out", str(root / "again"))
+    out["again"] = root / "again" / "face-id-raspberry-pi-5-int8.tar.gz"
+    return out
+
+
+def test_packaging_is_deterministic_and_complete(bundles):
+    assert bundles["int8"].read_bytes() == bundles["again"].read_bytes()
+    with tarfile.open(bundles["int8"]) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert {"app/app.py", "model/model.tflite", "model/report.json", "data/demo.npz", "data/eval.npz",
+            "lib/edgekit/runtime/_litert.py", "lib/edgekit/device/__main__.py"} <= set(names)
+    assert not any(n.startswith("lib/edgekit/cli") or "converters" in n for n in names)
+    assert set(manifest["files"]) == set(names) - {"manifest.json"}
+    assert manifest["runtime"] == "litert" and "ai-edge-litert==2.3.*" in manifest["requirements"]
+    assert manifest["entry_point"] == "app/app.py" and manifest["precision"] == "int8"
+
+
+def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
+    inv = ["--inventory", inventory["path"]]
+    r = run_cli("flash", str(bundles["int8"]), "pi", *inv)
+    assert r.returncode == 0, r.stderr
+    assert "flashed" in r.stdout and (inventory["pi"] / "current").is_symlink()
+    r = run_cli("flash", str(bundles["int8"]), "pi", *inv)
+    assert r.returncode == 0 and "unchanged (already current)" in r.stdout
+    r = run_cli("run", *inv, "pi", "--demo")
+    assert r.returncode == 0, r.stderr
+    assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout
+    r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "pi" / "face-id" / "report.json").read_text())
+    assert report["runtime"] == "litert" and report["precision"] == "int8" and report["latency"]["runs"] >= 30
+    assert report["latency"]["distinct_inputs"] == 12 and report["memory"]["peak_rss_mb"] > 0
+    assert report["metrics"]["top1"] == report["workstation_metrics"]["top1"] > 0.95
+    md = (tmp_path / "pi" / "face-id" / "report.md").read_text()
+    assert re.search(r"\| top1 +\| 0\.9\d+ +\| 0\.9\d+ +\|", md), md
+
+
+def test_interrupted_flash_leaves_the_previous_release_running(sshd, inventory, bundles):
+    inv = ["--inventory", inventory["path"]]
+    assert run_cli("flash", str(bundles["int8"]), "pi", *inv).returncode == 0
+    before = os.readlink(inventory["pi"] / "current")
+    # A slow upload of the fp32 release, killed as soon as its files start arriving in staging.
+    proc = subprocess.Popen([sys.executable, "-m", "edgekit", "flash", str(bundles["fp32"]), "pi", *inv,
+                             "--bwlimit", "200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    staging = inventory["pi"] / "staging"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.is_dir() and any(p.rglob("*")) for p in staging.iterdir()):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert os.readlink(inventory["pi"] / "current") == before
+    r = run_cli("run", *inv, "pi", "--evaluate", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["top1"] > 0.95
+    r = run_cli("flash", str(bundles["fp32"]), "pi", *inv)
+    assert r.returncode == 0 and "flashed" in r.stdout
+    assert os.readlink(inventory["pi"] / "current") != before
+    assert len(list((inventory["pi"] / "releases").iterdir())) == 2  # the new one and the previous one
+
+
+def test_flash_to_several_devices_in_parallel(inventory, bundles):
+    r = run_cli("flash", str(bundles["int8"]), "pi", "card", "--inventory", inventory["path"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("face-id release") == 2 and (inventory["card"] / "current" / "app" / "app.py").is_file()
+
+
+def _hostile(path: Path, good: Path, mutate) -> Path:
+    with tarfile.open(good) as src:
+        members = [(m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()]
+    with tarfile.open(path, "w:gz") as dst:
+        for m, data in members:
+            m, data = mutate(m, data)
+            dst.addfile(m, io.BytesIO(data) if data is not None else None)
+        extra = mutate(None, None)
+        if extra:
+            dst.addfile(extra[0], io.BytesIO(extra[1]) if extra[1] is not None else None)
+    return path
+
+
+def _tampered(m, data):
+    if m is not None and m.name == "model/model.tflite":
+        data = data[:-1] + bytes([data[-1] ^ 1])
+    return (m, data) if m is not None else None
+
+
+def _entry(name, kind=tarfile.REGTYPE, link=""):
+    def mutate(m, data):
+        if m is not None:
+            return m, data
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname, info.size = kind, link, 0 if kind != tarfile.REGTYPE else 4
+        return info, b"evil" if kind == tarfile.REGTYPE else None
+    return mutate
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (_tampered, "do not match its manifest"),
+    (_entry("../escaped.txt"), "climbs out of the destination"),
+    (_entry("/tmp/absolute.txt"), "is an absolute path"),
+    (_entry("app/link", tarfile.SYMTYPE, "/etc/passwd"), "is a link"),
+])
+def test_hostile_bundles_are_refused_before_anything_changes(tmp_path, inventory, bundles, mutate, message):
+    bad = _hostile(tmp_path / "bad.tar.gz", bundles["int8"], mutate)
+    card = inventory["card"]
+    before = os.readlink(card / "current") if (card / "current").is_symlink() else None
+    r = run_cli("flash", str(bad), f"local:{tmp_path / 'dev'}")
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "dev").exists() and not (tmp_path / "escaped.txt").exists()
+    assert (os.readlink(card / "current") if (card / "current").is_symlink() else None) == before
+
+
+def test_unreachable_device_and_refused_key_are_clear_errors(sshd, bundles, tmp_path):
+    closed = f"ssh://{sshd.user}@127.0.0.1:{sshd.port + 1 if sshd.port < 65535 else 1}/tmp/x"
+    r = run_cli("flash", str(bundles["int8"]), closed)
+    assert r.returncode == 5 and "Cannot reach device" in r.stderr and "TIP" in r.stderr
+    inv = _inventory(sshd, tmp_path / "inv.toml", "locked", tmp_path / "d", key="host_key")  # not authorised
+    r = run_cli("flash", str(bundles["int8"]), "locked", "--inventory", str(inv))
+    assert r.returncode == 5 and "Cannot reach device 'locked'" in r.stderr and "Permission denied" in r.stderr
+
+
+def test_device_without_the_runtime_names_what_to_install(sshd, bundles, tmp_path):
+    bare = tmp_path / "bare"  # a Python without numpy or any runtime: a venv without site packages
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    inv = _inventory(sshd, tmp_path / "inv.toml", "fresh", tmp_path / "d", python=f"{bare}/bin/python")
+    assert run_cli("flash", str(bundles["int8"]), "fresh", "--inventory", str(inv)).returncode == 0
+    r = run_cli("profile", "fresh", "--inventory", str(inv), "--out", str(tmp_path / "rep"))
+    assert r.returncode != 0 and "lacks the module 'numpy'" in r.stderr and "--install" in r.stderr
+
+
+def test_bad_device_addresses_are_refused():
+    r = run_cli("run", "ssh://-oProxyCommand=evil/x", "--demo")
+    assert r.returncode == 2 and "may not start with '-'" in r.stderr
+    r = run_cli("run", "ftp://host/x", "--demo")
+    assert r.returncode == 2 and "neither ssh:// nor local:" in r.stderr
+
+
+# app -> (target, precision): every runtime gets apps; fp16 where the int8 search is slow to build.
+APP_TARGETS = {
+    "face-id": ("raspberry-pi-5", "int8"), "plate-ocr": ("jetson-orin-nano", "int8"),
+    "lstm-forecast": ("intel-core-ultra-npu", "int8"), "tiny-transformer": ("raspberry-pi-4", "fp16"),
+    "gnn-grid": ("jetson-orin-nano", "fp32"), "dqn-cartpole": ("intel-core-ultra-npu", "fp16"),
+    "gan-digits": ("raspberry-pi-5", "int8"), "diffusion-digits": ("intel-core-ultra-npu", "int8"),
+}
+
+
+def test_every_app_has_a_target_here():
+    from edgekit.bundle.package import default_apps_dir, list_apps
+    from edgekit.zoo import ZOO
+
+    assert sorted(APP_TARGETS) == list_apps(default_apps_dir()) == sorted(ZOO)
+
+
+@pytest.mark.parametrize("app", sorted(APP_TARGETS))
+def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory):
+    target, precision = APP_TARGETS[app]
+    root = tmp_path_factory.mktemp(app)
+    r = run_cli("package", app, "--target", target, "--precision", precision, "--build", str(root / "build"),
+                "--out", str(root / "dist"))
+    assert r.returncode == 0, r.stderr
+    inv = _inventory(sshd, root / "inv.toml", "dev", root / "device")
+    bundle = root / "dist" / f"{app}-{target}-{precision}.tar.gz"
+    assert run_cli("flash", str(bundle), "dev", "--inventory", str(inv)).returncode == 0
+    r = run_cli("run", "--inventory", str(inv), "dev", "--demo", "--json")
+    assert r.returncode == 0, r.stderr
+    demo = json.loads(r.stdout[r.stdout.index("{\n"):])
+    assert demo["app"] == app and demo["seconds"] > 0
+    r = run_cli("profile", "dev", "--inventory", str(inv), "--min-runs", "20", "--min-seconds", "0.1",
+                "--out", str(root / "reports"))
+    assert r.returncode == 0, r.stderr
+    report = json.loads((root / "reports" / "dev" / app / "report.json").read_text())
+    assert report["precision"] == precision and report["latency"]["runs"] >= 20
+    shared = set(report["metrics"]) & set(report["workstation_metrics"]) - {"ms_per_image", "ms_per_step"}
+    assert shared, report["metrics"]
+    for key in shared:  # the same artifact and data give the same metric on the device and the workstation
+        dev, ws = report["metrics"][key], report["workstation_metrics"][key]
+        assert dev == pytest.approx(ws, rel=0.01, abs=0.01), (key, dev, ws)
+
+
+@pytest.mark.slow
+def test_offline_install_from_bundled_wheels(sshd, tmp_path):
+    """--with-wheels downloads the device's wheels (x86_64 here, like the host); --install builds the device's
+    venv from them with --no-index, and the app then runs on that venv alone."""
+    r = run_cli("package", "lstm-forecast", "--target", "intel-core-ultra-npu", "--with-wheels",
+                "--build", str(tmp_path / "build"), "--out", str(tmp_path / "dist"))
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "dist" / "lstm-forecast-intel-core-ultra-npu-int8.tar.gz"
+    with tarfile.open(bundle) as tar:
+        wheels = [n for n in tar.getnames() if n.startswith("wheels/")]
+    assert any("numpy" in w for w in wheels) and any("openvino" in w for w in wheels)
+    inv = _inventory(sshd, tmp_path / "inv.toml", "nuc", tmp_path / "nuc")
+    r = run_cli("flash", str(bundle), "nuc", "--install", "--inventory", str(inv))
+    assert r.returncode == 0 and "runtime installed" in r.stdout, r.stderr
+    assert (tmp_path / "nuc" / "venv" / "bin" / "python").is_file()
+    r = run_cli("run", "--inventory", str(inv), "nuc", "--evaluate", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["runtime"] == "openvino"
