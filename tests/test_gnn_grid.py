@@ -56,6 +56,13 @@ def test_both_inputs_are_fed_by_name_on_every_runtime(gnn_build):
         np.testing.assert_array_equal(s.predict(feeds)["state"], s.predict(swapped)["state"])
 
 
+def test_report_states_the_int8_limit_and_why(gnn_build):
+    model_dir, summary = gnn_build
+    assert any("int8 does not keep voltage-magnitude RMSE within 10 %" in n for n in summary["notes"])
+    md = (model_dir / "report.md").read_text()
+    assert "## Known limits" in md and "adjacency input is quantized" in md
+
+
 def test_gnn_beats_its_baselines(gnn_build):
     _, summary = gnn_build
     ref, base = summary["reference_metrics"], summary["baseline"]

@@ -258,6 +258,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
         "reference_metrics": reference_metrics,
         "baseline": src.zoo.baseline() if src.zoo else {},
         "pruning": pruning,
+        "notes": src.zoo.notes() if src.zoo else [],
         "artifacts": summary_rows(rows, model_dir),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }

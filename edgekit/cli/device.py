@@ -135,7 +135,7 @@ def run(device, app_args, inventory):
     argv = [*device_python(d, d.path), f"{d.path}/current/app/app.py", *app_args]
     proc = subprocess.run(t.command(argv), stdin=subprocess.DEVNULL)
     if proc.returncode == 255 and d.kind == "ssh":
-        t._check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
+        t.check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
     sys.exit(proc.returncode)
 
 

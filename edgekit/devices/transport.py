@@ -59,7 +59,7 @@ class Transport:
         except subprocess.TimeoutExpired as exc:
             raise DeviceError(f"Device '{self.device.name}' did not finish {what or argv[0]} in {timeout:.0f} s.",
                               got=shlex.join(argv)[:200]) from exc
-        self._check_reachable(proc)
+        self.check_reachable(proc)
         if check and proc.returncode != 0:
             err = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
             said = [ln[len("ERROR: "):] for ln in err if ln.startswith("ERROR: ")]  # edgekit's own, on the device
@@ -69,7 +69,7 @@ class Transport:
                               tip=tips[-1] if tips else "Run again with --debug for the full output.")
         return proc
 
-    def _check_reachable(self, proc: subprocess.CompletedProcess) -> None:
+    def check_reachable(self, proc: subprocess.CompletedProcess) -> None:
         if self.device.kind == "ssh" and proc.returncode == SSH_UNREACHABLE:
             err = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
             raise DeviceError(f"Cannot reach device '{self.device.name}' over SSH.",
@@ -92,7 +92,7 @@ class Transport:
         proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
             err = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-            if self.device.kind == "ssh" and ("connection" in proc.stderr.lower() or proc.returncode == 255):
-                self._check_reachable(subprocess.CompletedProcess(argv, SSH_UNREACHABLE, "", proc.stderr))
+            if self.device.kind == "ssh" and proc.returncode == SSH_UNREACHABLE:  # rsync passes on ssh's failure
+                self.check_reachable(subprocess.CompletedProcess(argv, SSH_UNREACHABLE, "", proc.stderr))
             raise DeviceError(f"Copying to device '{self.device.name}' failed (rsync exit {proc.returncode}).",
                               got=(err[-1] if err else "")[:300], tip="Check free space and permissions there.")

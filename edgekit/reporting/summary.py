@@ -140,6 +140,8 @@ def render_markdown(summary: dict) -> str:
     lines += ["", render_table(summary["artifacts"], markdown=True), ""]
     lines.append("Accuracy is measured with each target's runtime on the host CPU; latency is host latency "
                  "(median and p90 after warm-up), not device latency.")
+    if summary.get("notes"):
+        lines += ["", "## Known limits", "", *(f"- {n}" for n in summary["notes"])]
     decided = [r for r in summary["artifacts"] if r.get("float_fallback")]
     if decided:
         lines += ["", "## Mixed precision (decided on the validation split)", ""]

@@ -53,6 +53,10 @@ class ZooModel:
         make = getattr(self._mod(), "training_set", None)
         return make() if make else None
 
+    def notes(self) -> list[str]:
+        """Known limits the report must state (e.g. a bar int8 cannot meet, and why)."""
+        return list(getattr(self._mod(), "REPORT_NOTES", ()))
+
     def baseline(self) -> dict[str, float]:
         return self._mod().baseline()
 
