@@ -239,6 +239,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                     "reference_metrics": reference_metrics,
                     "agreement": result["agreement"],
                     "latency": {"where": "host", **result["latency"]},
+                    "cold_start": {"where": "host", **result["cold_start"]},
                     "runtime": result["runtime"],
                     "runtime_options": result["runtime_options"],
                     "device_runtime": {"devices": list(t.devices), "requirements": list(t.device_requirements)},

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import time
+
 import numpy as np
 
 from edgekit.errors import ConversionError
@@ -51,7 +53,13 @@ def verify_artifact(
     latency_samples: int = 16,
 ) -> dict:
     """Run ``path`` on the host CPU with its device's runtime and measure it."""
+    started = time.perf_counter()
     session = open_session(path, threads=threads)
+    load_ms = (time.perf_counter() - started) * 1e3
+    first = {k: v[: session.batch or 1] for k, v in eval_inputs.items()}
+    started = time.perf_counter()
+    session.run(first)
+    first_ms = (time.perf_counter() - started) * 1e3
     outputs = session.predict(eval_inputs)
     result = {
         "runtime": session.runtime,
@@ -64,4 +72,5 @@ def verify_artifact(
     feeds = [{k: v[i : i + step] for k, v in eval_inputs.items()}
              for i in np.linspace(0, max(n - step, 0), min(latency_samples, n)).astype(int)]
     result["latency"] = measure_latency(session.run, feeds)
+    result["cold_start"] = {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)}
     return result

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgekit.profiling.latency import HIGH_COV
+from edgekit.profiling.stats import sample_count, wilson
+
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"), ("gzip", "gzip"),
     ("metric", "metric"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
@@ -20,6 +23,8 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
         proportion = (r.get("metric_info") or {}).get("unit", "proportion") == "proportion"
         known = value is not None and ref is not None
         agreement = r["agreement"]
+        n = sample_count(r["metrics"])
+        ci = wilson(value, n) if known and proportion and n and 0 <= value <= 1 else None
         rows.append({
             "target": r["target"],
             "format": r["format"],
@@ -33,10 +38,15 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             # A proportion moves in points; other metrics (errors in MW...) move relative to fp32.
             "delta_points": round(100 * (value - ref), 2) if known and proportion else None,
             "delta_percent": round(100 * (value - ref) / abs(ref), 2) if known and not proportion and ref else None,
+            # 95 % Wilson interval of the metric on its n held-out samples: differences inside it are noise
+            "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None,
+            "n_evaluated": n,
             "top1_agreement": agreement.get("top1_agreement"),
             "snr_db_min": min(agreement["snr_db"].values()),
             "latency_median_ms": r["latency"]["median_ms"],
             "latency_p90_ms": r["latency"]["p90_ms"],
+            "latency_p99_ms": r["latency"]["p99_ms"],
+            "latency_cov": r["latency"].get("cov"),
             "float_fallback": _fallback_summary(r.get("float_fallback")),
         })
     return rows
@@ -73,7 +83,8 @@ def table_cells(row: dict) -> dict[str, str]:
         "size": _size(row["size_bytes"]),
         "gzip": "-" if row.get("gzip_bytes") is None else _size(row["gzip_bytes"]),
         "metric": "-" if row["value"] is None else
-        f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.4g'}}",
+        f"{row['metric']} {row['value']:{'.4f' if row.get('unit', 'proportion') == 'proportion' else '.4g'}}"
+        + (f" [{row['ci95'][0]:.3f}, {row['ci95'][1]:.3f}]" if row.get("ci95") else ""),
         "delta": _delta(row),
         "agree": _fmt(row["top1_agreement"], ".4f"),
         "snr": _fmt(row["snr_db_min"], ".1f"),
@@ -138,8 +149,14 @@ def render_markdown(summary: dict) -> str:
                                        [[k, str(v["weights"]), str(v["zeros"]), f"{v['sparsity']:.4f}"]
                                         for k, v in per_layer.items()], markdown=True)]
     lines += ["", render_table(summary["artifacts"], markdown=True), ""]
-    lines.append("Accuracy is measured with each target's runtime on the host CPU; latency is host latency "
-                 "(median and p90 after warm-up), not device latency.")
+    lines.append("Accuracy is measured with each target's runtime on the host CPU; a proportion shows its 95 % "
+                 "Wilson interval over the held-out samples, so a difference inside it is not evidence. Latency "
+                 "is host latency (median and p90 after a warm-up run until stable), not device latency.")
+    noisy = [f"{r['target']} {r['precision']} (CoV {r['latency_cov']:.2f})" for r in summary["artifacts"]
+             if r.get("latency_cov") is not None and r["latency_cov"] > HIGH_COV]
+    if noisy:
+        lines.append(f"High latency variation (coefficient of variation > {HIGH_COV}): {', '.join(noisy)} — the "
+                     "host was busy or throttling; re-measure before comparing these.")
     if summary.get("notes"):
         lines += ["", "## Known limits", "", *(f"- {n}" for n in summary["notes"])]
     decided = [r for r in summary["artifacts"] if r.get("float_fallback")]
