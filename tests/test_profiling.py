@@ -47,3 +47,27 @@ def test_wilson_interval_matches_known_values():
     with pytest.raises(ValueError, match="Got: n=0"):
         wilson(0.5, 0)
     assert sample_count({"top1": 0.9, "n_heldout": 160}) == 160 and sample_count({"top1": 0.9}) is None
+
+
+def test_gates_name_what_was_violated():
+    from edgekit.reporting.gates import Gates, drop_of, violations
+
+    assert drop_of(0.97, 0.99, True, True) == pytest.approx(2.0)  # points
+    assert drop_of(440.0, 400.0, False, False) == pytest.approx(10.0)  # % worse for an error in MW
+    rows = [{"name": "pi int8", "drop": 1.5, "p99_ms": 3.0, "size_bytes": 3 * 2**20, "proportion": True},
+            {"name": "npu int8", "drop": 0.2, "p99_ms": 30.0, "size_bytes": 6 * 2**20, "proportion": True}]
+    found = violations(rows, Gates(max_accuracy_drop=1.0, max_p99_ms=20, max_size_mb=5))
+    assert found == ["--max-accuracy-drop 1: pi int8 drops 1.50 pt", "--max-p99-ms 20: npu int8 p99 30.000 ms",
+                     "--max-size-mb 5: npu int8 is 6.00 MB"]
+    assert violations(rows, Gates()) == []
+
+
+def test_convert_gate_exits_6_and_keeps_the_reports(tmp_path, user_model):
+    from tests.conftest import run_cli
+
+    r = run_cli("convert", str(user_model["keras"]), "--target", "raspberry-pi-5", "--precision", "int8",
+                "--calib", str(user_model["calib"]), "--eval", str(user_model["eval"]), "--out", str(tmp_path),
+                "--max-size-mb", "0.001", "--max-accuracy-drop", "50")
+    assert r.returncode == 6, r.stderr
+    assert "1 gate(s) failed: --max-size-mb 0.001: raspberry-pi-5 int8 is" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "digits" / "raspberry-pi-5" / "int8" / "report.json").is_file()

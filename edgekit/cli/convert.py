@@ -69,9 +69,14 @@ def _framework_output_captured():
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads for host verification (default: the target's, capped at this machine's cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary instead of the table.")
+@click.option("--max-accuracy-drop", type=float, default=None, metavar="PT",
+              help="CI gate: exit 6 if any artifact's metric is more than PT points (or % for non-proportions) "
+              "worse than fp32.")
+@click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
+@click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
 @click.pass_context
 def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, out_dir, threads,
-            as_json):
+            as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
     """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
 
     \b
@@ -104,8 +109,12 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, progress=progress)
+    from edgekit.reporting.gates import Gates, enforce
+
+    gates = Gates(max_accuracy_drop, max_p99_ms, max_size_mb)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
+        enforce(_gate_rows(summary), gates)
         return
     from edgekit.reporting.summary import render_table
 
@@ -123,3 +132,15 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     click.echo(f"evaluated on: {summary['evaluated_on']}; latency is host CPU latency")
     click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, summary.json, <target>/<precision>/) "
                f"in {summary['wall_seconds']} s")
+    enforce(_gate_rows(summary), gates)
+
+
+def _gate_rows(summary: dict) -> list[dict]:
+    from edgekit.reporting.gates import drop_of
+
+    info = summary.get("metric_info") or {}
+    ref = summary["reference_metrics"].get(summary["metric"]) if summary["metric"] else None
+    proportion = info.get("unit", "proportion") == "proportion"
+    return [{"name": f"{r['target']} {r['precision']}", "size_bytes": r["size_bytes"], "p99_ms": r["latency_p99_ms"],
+             "proportion": proportion,
+             "drop": drop_of(r["value"], ref, proportion, info.get("higher_is_better", True))} for r in summary["artifacts"]]

@@ -145,8 +145,13 @@ def run(device, app_args, inventory):
 @click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--max-accuracy-drop", type=float, default=None, metavar="PT",
+              help="CI gate: exit 6 if the device's metric is more than PT points (or %) worse than fp32.")
+@click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if the device's p99 latency exceeds it.")
+@click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if the artifact is larger.")
 @_INVENTORY
-def profile(devices, out_dir, min_runs, min_seconds, threads, inventory):
+def profile(devices, out_dir, min_runs, min_seconds, threads, max_accuracy_drop, max_p99_ms, max_size_mb,
+            inventory):
     """Profile the flashed app on each DEVICE: cold start, latency, memory, its metric; reports come back.
 
     \b
@@ -170,9 +175,19 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, inventory):
         atomic_write_text(where / "report.md", render_profile(report))
         return where, report
 
+    from edgekit.reporting.gates import Gates, drop_of, enforce
+
+    rows = []
     for where, report in _each(_devices(devices, inventory), work):
         click.echo(render_profile(report, markdown=False))
         click.echo(f"wrote {where}/report.json, report.md\n")
+        info, metric = report.get("metric_info") or {}, report.get("metric")
+        proportion = info.get("unit", "proportion") == "proportion"
+        rows.append({"name": f"{report['device']['address']} {report['app']}", "size_bytes": report["artifact_bytes"],
+                     "p99_ms": report["latency"]["p99_ms"], "proportion": proportion,
+                     "drop": drop_of(report["metrics"].get(metric), report["reference_metrics"].get(metric),
+                                     proportion, info.get("higher_is_better", True)) if metric else None})
+    enforce(rows, Gates(max_accuracy_drop, max_p99_ms, max_size_mb))
 
 
 def _safe(name: str) -> str:

@@ -60,7 +60,11 @@ def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, m
         "cold_start": {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
         "latency": latency,
         "memory": {"peak_rss_mb": round(_peak_rss_mb(), 1), "model_rss_increase_mb": round(rss_model, 1)},
+        "artifact_bytes": sum(p.stat().st_size for p in (release / "model").iterdir()
+                              if p.suffix not in (".json",)),
         "metric": workstation.get("metric"),
+        "metric_info": workstation.get("metric_info"),
         "metrics": metrics,
         "workstation_metrics": workstation.get("metrics", {}),
+        "reference_metrics": workstation.get("reference_metrics", {}),  # fp32 Keras on the workstation
     }
