@@ -136,11 +136,8 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
 
 def _gate_rows(summary: dict) -> list[dict]:
-    from edgekit.reporting.gates import drop_of
+    from edgekit.reporting.gates import gate_row
 
-    info = summary.get("metric_info") or {}
     ref = summary["reference_metrics"].get(summary["metric"]) if summary["metric"] else None
-    proportion = info.get("unit", "proportion") == "proportion"
-    return [{"name": f"{r['target']} {r['precision']}", "size_bytes": r["size_bytes"], "p99_ms": r["latency_p99_ms"],
-             "proportion": proportion,
-             "drop": drop_of(r["value"], ref, proportion, info.get("higher_is_better", True))} for r in summary["artifacts"]]
+    return [gate_row(f"{r['target']} {r['precision']}", r["size_bytes"], r["latency_p99_ms"], summary.get("metric_info"),
+                     r["value"], ref) for r in summary["artifacts"]]

@@ -175,18 +175,17 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, max_accuracy_drop,
         atomic_write_text(where / "report.md", render_profile(report))
         return where, report
 
-    from edgekit.reporting.gates import Gates, drop_of, enforce
+    from edgekit.reporting.gates import Gates, enforce, gate_row
 
     rows = []
     for where, report in _each(_devices(devices, inventory), work):
         click.echo(render_profile(report, markdown=False))
         click.echo(f"wrote {where}/report.json, report.md\n")
-        info, metric = report.get("metric_info") or {}, report.get("metric")
-        proportion = info.get("unit", "proportion") == "proportion"
-        rows.append({"name": f"{report['device']['address']} {report['app']}", "size_bytes": report["artifact_bytes"],
-                     "p99_ms": report["latency"]["p99_ms"], "proportion": proportion,
-                     "drop": drop_of(report["metrics"].get(metric), report["reference_metrics"].get(metric),
-                                     proportion, info.get("higher_is_better", True)) if metric else None})
+        metric = report.get("metric")
+        rows.append(gate_row(f"{report['device']['address']} {report['app']}", report["artifact_bytes"],
+                             report["latency"]["p99_ms"], report.get("metric_info"),
+                             report["metrics"].get(metric) if metric else None,
+                             report["reference_metrics"].get(metric) if metric else None))
     enforce(rows, Gates(max_accuracy_drop, max_p99_ms, max_size_mb))
 
 

@@ -31,6 +31,15 @@ def drop_of(value: float | None, reference: float | None, proportion: bool, high
     return 100 * diff if proportion else (100 * diff / abs(reference) if reference else None)
 
 
+def gate_row(name: str, size_bytes: int, p99_ms: float | None, metric_info: dict | None,
+             value: float | None, reference: float | None) -> dict:
+    """One artifact as the gates see it; the drop is measured the way its metric reads (see drop_of)."""
+    info = metric_info or {}
+    proportion = info.get("unit", "proportion") == "proportion"
+    return {"name": name, "size_bytes": size_bytes, "p99_ms": p99_ms, "proportion": proportion,
+            "drop": drop_of(value, reference, proportion, info.get("higher_is_better", True))}
+
+
 def violations(rows: list[dict], gates: Gates) -> list[str]:
     """rows: name, drop (see drop_of), p99_ms, size_bytes. One line per violated gate and artifact."""
     out = []
