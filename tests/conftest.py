@@ -70,3 +70,25 @@ def user_onnx(tmp_path_factory, user_model):
     dst = user_model["root"] / "digits.onnx"
     shutil.copyfile(out / "digits" / "jetson-orin-nano" / "fp32" / "model.onnx", dst)
     return dst
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_report_matches_schema(tmp_path_factory):
+    """After the whole session, every report any test wrote (convert, device profile, sweep, diff) must validate
+    against edgekit/reporting/schemas/reports-1.json: a field added without documenting it fails here."""
+    yield
+    import json
+
+    from edgekit.reporting import schema
+
+    bad, seen = [], 0
+    for path in tmp_path_factory.getbasetemp().rglob("*.json"):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if not isinstance(doc, dict) or doc.get("schema") not in schema.KINDS:
+            continue
+        seen += 1
+        bad += [f"{path}: {e}" for e in schema.errors(doc)[:3]]
+    assert not bad, f"{len(bad)} schema violation(s) in the reports tests wrote:\n" + "\n".join(bad[:20])

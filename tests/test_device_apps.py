@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, render
 from tests.conftest import run_cli
 from tests.sshd import SSHD, LoopbackSshd
 
@@ -85,14 +86,30 @@ def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
     r = run_cli("run", *inv, "pi", "--demo")
     assert r.returncode == 0, r.stderr
     assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout
-    r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--out", str(tmp_path))
+    r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--soak", "2", "--out",
+                str(tmp_path))
     assert r.returncode == 0, r.stderr
-    report = json.loads((tmp_path / "pi" / "face-id" / "report.json").read_text())
+    out = tmp_path / "pi" / "face-id"
+    report = json.loads((out / "report.json").read_text())
     assert report["runtime"] == "litert" and report["precision"] == "int8" and report["latency"]["runs"] >= 30
     assert report["latency"]["distinct_inputs"] == 12 and report["memory"]["peak_rss_mb"] > 0
     assert report["metrics"]["top1"] == report["workstation_metrics"]["top1"] > 0.95
-    md = (tmp_path / "pi" / "face-id" / "report.md").read_text()
+    # the demo's wall time split: face-id calls the model 4 times (threshold set, gallery, probes...)
+    stages = report["pipeline"]["stages"]
+    assert stages["inference"]["calls_per_run"] >= 3 and stages["inference"]["ms_per_run"] > 0
+    assert abs(sum(s["share"] for s in stages.values()) - 1) < 0.01
+    assert report["soak"]["seconds"] >= 2 and len(report["soak"]["windows"]) >= 1
+    assert len(report["device_state"]["samples"]) >= 2 and report["device_state"]["throttled"] is False
+    acc = report["accuracy"]
+    assert acc["n_evaluated"] == 160 and acc["drop_ci95"][0] < acc["drop"] < acc["drop_ci95"][1] + 1e-9
+    assert any(f["check"] == "few-eval-samples" for f in report["sanity"])  # 160 images cannot resolve 1 point
+    md = (out / "report.md").read_text()
     assert re.search(r"\| top1 +\| 0\.9\d+ +\| 0\.9\d+ +\|", md), md
+    assert "demo pipeline" in md and "inference" in md
+    if CHROMIUM:
+        dom, console = render(out / "report.html", tmp_path / "chromium")
+        assert console == [] and 'data-rendered="1"' in dom and "Device state over time" in dom
+        assert dom.count("<svg") >= 2  # latency distribution and the soak
 
 
 def test_interrupted_flash_leaves_the_previous_release_running(sshd, inventory, bundles):

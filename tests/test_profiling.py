@@ -71,3 +71,63 @@ def test_convert_gate_exits_6_and_keeps_the_reports(tmp_path, user_model):
     assert r.returncode == 6, r.stderr
     assert "1 gate(s) failed: --max-size-mb 0.001: raspberry-pi-5 int8 is" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "digits" / "raspberry-pi-5" / "int8" / "report.json").is_file()
+
+
+def _sysfs(root, freqs_khz, temps_milli, throttled=None):
+    """A directory laid out like /sys (cpufreq, thermal zones, the Pi firmware's throttle word)."""
+    for i, f in enumerate(freqs_khz):
+        d = root / f"sys/devices/system/cpu/cpu{i}/cpufreq"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "scaling_cur_freq").write_text(f"{f}\n")
+        (d / "cpuinfo_max_freq").write_text("2400000\n")
+    for i, (name, t) in enumerate(temps_milli.items()):
+        d = root / f"sys/class/thermal/thermal_zone{i}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "type").write_text(name + "\n")
+        (d / "temp").write_text(f"{t}\n")
+    if throttled is not None:
+        p = root / "sys/devices/platform/soc/soc:firmware/get_throttled"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"{throttled:x}\n")
+
+
+def test_device_state_sees_a_device_heat_up_and_throttle(tmp_path):
+    import time
+
+    from edgekit.profiling.device_state import DeviceStateSampler
+
+    _sysfs(tmp_path, [2400000, 2400000], {"cpu-thermal": 55000})
+    with DeviceStateSampler(root=tmp_path, interval=0.05) as sampler:
+        time.sleep(0.2)
+        _sysfs(tmp_path, [1500000, 2400000], {"cpu-thermal": 81500}, throttled=0x20002)  # firmware caps the clock
+        time.sleep(0.2)
+    state = sampler.result()
+    assert state["sources"]["cpufreq"] == 2 and state["sources"]["thermal_zones"] == ["cpu-thermal"]
+    assert state["cpu_max_mhz"] == [2400, 2400] and len(state["samples"]) >= 5
+    assert state["samples"][0]["cpu_mhz"] == [2400, 2400] and state["samples"][0]["temp_c"] == {"cpu-thermal": 55.0}
+    assert state["max_temp_c"] == 81.5 and state["temp_rise_c"] == 26.5 and state["min_cpu_mhz"] == 1500
+    assert state["throttled"] and "fell from 2400 to 1500 MHz" in state["throttle_reasons"][0]
+    assert "ARM frequency capped" in state["throttle_reasons"][1]
+
+
+def test_device_state_on_a_quiet_machine_and_on_this_one(tmp_path):
+    from edgekit.profiling.device_state import DeviceStateSampler
+
+    _sysfs(tmp_path, [1800000], {"soc": 40000}, throttled=0x50000)  # under-voltage *since boot* only
+    with DeviceStateSampler(root=tmp_path, interval=0.05) as sampler:
+        pass
+    state = sampler.result()
+    assert state["throttled"] is False and state["throttle_reasons"] == [] and state["samples"][0]["pi_throttled"] == 0x50000
+    with DeviceStateSampler(interval=0.05) as real:  # whatever this machine exposes; nothing is invented
+        pass
+    assert len(real.result()["samples"]) >= 1
+
+
+def test_tegrastats_lines_parse():
+    from edgekit.profiling.device_state import parse_tegrastats
+
+    line = ("11-24-2026 10:00:01 RAM 2157/7620MB (lfb 12x4MB) SWAP 0/3810MB (cached 0MB) CPU [12%@1510,off,"
+            "3%@1510,5%@729,0%@729,1%@729] EMC_FREQ 0% GR3D_FREQ 0% cpu@47.5C soc2@45.06C tj@48.1C VDD_IN 4983mW/4983mW")
+    got = parse_tegrastats(line)
+    assert got["cpu_mhz"] == [1510, 1510, 729, 729, 729]
+    assert got["temp_c"] == {"cpu": 47.5, "soc2": 45.06, "tj": 48.1}

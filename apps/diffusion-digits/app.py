@@ -19,7 +19,8 @@ def demo(ctx):
     images = dd.sample(ctx.predict, ctx.data("demo")["start_noise"])
     seconds = time.perf_counter() - started
     out = Path("diffusion_digits.png").resolve()
-    out.write_bytes(digits.png_grid(images))
+    with ctx.stage("png encode"):
+        out.write_bytes(digits.png_grid(images))
     print(f"wrote {out} ({len(images)} digits, {dd.STEPS} denoiser steps each, {seconds:.2f} s)")
     return {"digits": len(images), "steps": dd.STEPS, "png": str(out)}
 

@@ -16,7 +16,8 @@ from edgekit.zoo import digits, gan_digits  # noqa: E402
 def demo(ctx):
     images = ctx.predict({gan_digits.INPUT: ctx.data("demo")[gan_digits.INPUT]})[gan_digits.OUTPUT]
     out = Path("gan_digits.png").resolve()
-    out.write_bytes(digits.png_grid(images))
+    with ctx.stage("png encode"):
+        out.write_bytes(digits.png_grid(images))
     print(f"wrote {out} ({len(images)} digits)")
     return {"digits": len(images), "png": str(out)}
 

@@ -18,7 +18,9 @@ from edgekit.zoo import gnn_grid  # noqa: E402
 def demo(ctx):
     data = ctx.data("demo")
     feeds = {k: data[k] for k in (gnn_grid.FEATURES_INPUT, gnn_grid.ADJ_INPUT)}
-    state = gnn_grid.decode_state(ctx.predict(feeds)[gnn_grid.OUTPUT].astype(np.float64))
+    out = ctx.predict(feeds)[gnn_grid.OUTPUT]
+    with ctx.stage("decode state"):
+        state = gnn_grid.decode_state(out.astype(np.float64))
     for i, (est, true) in enumerate(zip(state, data["state_true"])):
         low = int(est[:, 0].argmin())
         print(f"sample {i}: lowest voltage at bus {low + 1}: {est[low, 0]:.4f} p.u. (solver {true[low, 0]:.4f}); "

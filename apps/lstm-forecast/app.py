@@ -20,8 +20,10 @@ def demo(ctx):
     mean, std = data["norm"]
     errors = []
     for window, truth, start in zip(data[lf.INPUT], data["targets_mw"], data["start"]):
-        forecast = ctx.predict({lf.INPUT: window[None]})[lf.OUTPUT][0] * std + mean
-        errors.append(np.abs(forecast - truth).mean())
+        out = ctx.predict({lf.INPUT: window[None]})[lf.OUTPUT]
+        with ctx.stage("denormalise"):
+            forecast = out[0] * std + mean
+            errors.append(np.abs(forecast - truth).mean())
         print(f"half-hour {int(start):5d}: next 6 h {forecast[0]:7.0f} .. {forecast[-1]:7.0f} MW  "
               f"(actual {truth[0]:7.0f} .. {truth[-1]:7.0f}, MAE {errors[-1]:5.0f})")
     return {"forecasts": len(errors), "mae_mw": float(np.mean(errors))}

@@ -15,7 +15,9 @@ from edgekit.zoo import plate_ocr, plates  # noqa: E402
 
 def demo(ctx):
     data = ctx.data("demo")
-    read = plates.decode(ctx.predict({plate_ocr.INPUT: data[plate_ocr.INPUT]})[plate_ocr.OUTPUT])
+    scores = ctx.predict({plate_ocr.INPUT: data[plate_ocr.INPUT]})[plate_ocr.OUTPUT]
+    with ctx.stage("decode"):
+        read = plates.decode(scores)
     truth = plate_ocr.texts_of(data["labels"])
     for i, (got, want) in enumerate(zip(read, truth)):
         print(f"plate {i:2d}: read {got}  ({'ok' if got == want else 'true ' + want})")

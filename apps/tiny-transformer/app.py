@@ -18,8 +18,9 @@ from edgekit.zoo import speech, tiny_transformer as tt  # noqa: E402
 def demo(ctx):
     data = ctx.data("demo")
     logits = ctx.predict({tt.INPUT: data[tt.INPUT]})[tt.OUTPUT]
-    prob = np.exp(logits - logits.max(-1, keepdims=True))
-    prob /= prob.sum(-1, keepdims=True)
+    with ctx.stage("softmax"):
+        prob = np.exp(logits - logits.max(-1, keepdims=True))
+        prob /= prob.sum(-1, keepdims=True)
     for said, p, truth in zip(prob.argmax(-1), prob.max(-1), data["labels"]):
         print(f"heard {speech.CLASSES[said]:>10s} ({p:.2f})  said {speech.CLASSES[truth]}")
     return {"clips": len(prob), "correct": int(np.sum(prob.argmax(-1) == data["labels"]))}

@@ -29,6 +29,8 @@ from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import UsageError
 from edgekit.formats import FORMATS
+from edgekit.reporting.html import convert_html
+from edgekit.reporting.sanity import convert_checks
 from edgekit.reporting.summary import render_markdown, summary_rows
 from edgekit.targets import Target
 
@@ -240,6 +242,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                     "agreement": result["agreement"],
                     "latency": {"where": "host", **result["latency"]},
                     "cold_start": {"where": "host", **result["cold_start"]},
+                    "memory": {"where": "host", **result["memory"]},
                     "runtime": result["runtime"],
                     "runtime_options": result["runtime_options"],
                     "device_runtime": {"devices": list(t.devices), "requirements": list(t.device_requirements)},
@@ -248,6 +251,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                 }
                 atomic_write_json(stage / "report.json", report)
             rows.append(report)
+    artifacts = summary_rows(rows, model_dir)
     summary = {
         "schema": "edgekit.convert-summary/1",
         "model": src.name,
@@ -260,9 +264,12 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
         "baseline": src.zoo.baseline() if src.zoo else {},
         "pruning": pruning,
         "notes": src.zoo.notes() if src.zoo else [],
-        "artifacts": summary_rows(rows, model_dir),
+        "artifacts": artifacts,
+        "sanity": convert_checks(artifacts, {f"{r['target']} {r['precision']}": r["metadata"]["calibration"]
+                                             for r in rows}),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     atomic_write_json(model_dir / "summary.json", summary)
     atomic_write_text(model_dir / "report.md", render_markdown(summary))
+    atomic_write_text(model_dir / "report.html", convert_html(summary, {(r["target"], r["precision"]): r for r in rows}))
     return summary

@@ -11,6 +11,7 @@ import numpy as np
 
 from edgekit.errors import ConversionError
 from edgekit.profiling.latency import measure_latency
+from edgekit.profiling.memory import increase_mb, rss_mb
 from edgekit.runtime import open_session
 
 SNR_CAP_DB = 120.0  # identical outputs would be +inf, which JSON cannot carry
@@ -53,6 +54,7 @@ def verify_artifact(
     latency_samples: int = 16,
 ) -> dict:
     """Run ``path`` on the host CPU with its device's runtime and measure it."""
+    rss_before = rss_mb()
     started = time.perf_counter()
     session = open_session(path, threads=threads)
     load_ms = (time.perf_counter() - started) * 1e3
@@ -60,6 +62,9 @@ def verify_artifact(
     started = time.perf_counter()
     session.run(first)
     first_ms = (time.perf_counter() - started) * 1e3
+    # what loading the artifact and its first inference added to this process (the converter's own
+    # frameworks are already loaded, so the process's peak RSS says nothing about the artifact)
+    model_rss = increase_mb(rss_before, rss_mb())
     outputs = session.predict(eval_inputs)
     result = {
         "runtime": session.runtime,
@@ -73,4 +78,5 @@ def verify_artifact(
              for i in np.linspace(0, max(n - step, 0), min(latency_samples, n)).astype(int)]
     result["latency"] = measure_latency(session.run, feeds)
     result["cold_start"] = {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)}
+    result["memory"] = {"model_rss_increase_mb": model_rss}
     return result

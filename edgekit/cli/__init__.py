@@ -20,6 +20,7 @@ COMMANDS = {
     "profile": "edgekit.cli.device:profile",
     "run": "edgekit.cli.device:run",
     "prune-sweep": "edgekit.cli.prune_sweep:prune_sweep",
+    "report": "edgekit.cli.report:report",
     "targets": "edgekit.cli.info:targets",
     "zoo": "edgekit.cli.info:zoo",
 }
@@ -57,6 +58,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     edgekit targets                      the devices edgekit knows
     edgekit zoo                          the reference models
     edgekit convert face-id --target all convert + verify for every target
+    edgekit report old/face-id build/face-id  what changed between two runs
     """
     ctx.obj = {"debug": debug}
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -130,7 +130,9 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         for line in pruning_lines(summary["pruning"]):
             click.echo(line)
     click.echo(f"evaluated on: {summary['evaluated_on']}; latency is host CPU latency")
-    click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, summary.json, <target>/<precision>/) "
+    for f in summary["sanity"]:
+        click.echo(f"check {f['check']} ({f['artifact']}): {f['message']}")
+    click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, report.html, summary.json, <target>/<precision>/) "
                f"in {summary['wall_seconds']} s")
     enforce(_gate_rows(summary), gates)
 

@@ -145,12 +145,14 @@ def run(device, app_args, inventory):
 @click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--soak", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS", show_default=True,
+              help="Sustained load after the timed runs (e.g. 600): latency and temperature over time.")
 @click.option("--max-accuracy-drop", type=float, default=None, metavar="PT",
               help="CI gate: exit 6 if the device's metric is more than PT points (or %) worse than fp32.")
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if the device's p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if the artifact is larger.")
 @_INVENTORY
-def profile(devices, out_dir, min_runs, min_seconds, threads, max_accuracy_drop, max_p99_ms, max_size_mb,
+def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy_drop, max_p99_ms, max_size_mb,
             inventory):
     """Profile the flashed app on each DEVICE: cold start, latency, memory, its metric; reports come back.
 
@@ -160,19 +162,22 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, max_accuracy_drop,
     from edgekit._fs import atomic_write_json, atomic_write_text
     from edgekit.devices.flash import device_python
     from edgekit.devices.transport import Transport
-    from edgekit.reporting.device import render_profile
+    from edgekit.reporting.device import enrich, render_profile
+    from edgekit.reporting.html import device_html
 
     def work(d):
         argv = [*device_python(d, d.path), "-m", "edgekit.device", "profile", d.path,
-                "--min-runs", str(min_runs), "--min-seconds", str(min_seconds)]
+                "--min-runs", str(min_runs), "--min-seconds", str(min_seconds), "--soak", str(soak)]
         if threads:
             argv += ["--threads", str(threads)]
         _progress(f"{d.name}: profiling")
-        report = json.loads(Transport(d).run(argv, what="profiling", timeout=3600).stdout)
+        report = json.loads(Transport(d).run(argv, what="profiling", timeout=3600 + soak).stdout)
         report["device"]["address"] = d.name
+        enrich(report)
         where = Path(out_dir) / _safe(d.name) / report["app"]
         atomic_write_json(where / "report.json", report)
         atomic_write_text(where / "report.md", render_profile(report))
+        atomic_write_text(where / "report.html", device_html(report))
         return where, report
 
     from edgekit.reporting.gates import Gates, enforce, gate_row
@@ -180,7 +185,7 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, max_accuracy_drop,
     rows = []
     for where, report in _each(_devices(devices, inventory), work):
         click.echo(render_profile(report, markdown=False))
-        click.echo(f"wrote {where}/report.json, report.md\n")
+        click.echo(f"wrote {where}/report.json, report.md, report.html\n")
         metric = report.get("metric")
         rows.append(gate_row(f"{report['device']['address']} {report['app']}", report["artifact_bytes"],
                              report["latency"]["p99_ms"], report.get("metric_info"),

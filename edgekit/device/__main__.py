@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     prof.add_argument("--min-runs", type=int, default=100)
     prof.add_argument("--min-seconds", type=float, default=2.0)
     prof.add_argument("--no-evaluate", action="store_true")
+    prof.add_argument("--soak", type=float, default=0.0, help="seconds of sustained load after the timed runs")
+    prof.add_argument("--sample-interval", type=float, default=0.5, help="seconds between device-state samples")
     args = ap.parse_args(argv)
     try:
         if args.command == "verify":
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             from edgekit.device.profile import profile
 
             result = profile(Path(args.root) / "current", threads=args.threads, min_runs=args.min_runs,
-                             min_seconds=args.min_seconds, evaluate=not args.no_evaluate)
+                             min_seconds=args.min_seconds, evaluate=not args.no_evaluate,
+                             soak_seconds=args.soak, sample_interval=args.sample_interval)
     except EdgekitError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code

@@ -9,6 +9,7 @@ metric code as on the workstation), then calls ``run_app(demo, evaluate)``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -23,6 +24,8 @@ class AppContext:
         self.manifest = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
         self.threads = threads
         self._session = None
+        # stage -> [seconds, calls]; predict() counts as "inference", apps mark the rest with ctx.stage(...)
+        self.stages: dict[str, list] = {}
 
     @property
     def model_path(self) -> Path:
@@ -37,7 +40,20 @@ class AppContext:
         return self._session
 
     def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return self.session.predict(feeds)
+        session = self.session  # opening the model is cold start, not inference
+        with self.stage("inference"):
+            return session.predict(feeds)
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Time a pipeline stage (pre-processing, post-processing...) so the profiler can split end-to-end time."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            acc = self.stages.setdefault(name, [0.0, 0])
+            acc[0] += time.perf_counter() - t0
+            acc[1] += 1
 
     def data(self, kind: str) -> dict[str, np.ndarray]:
         """The packed arrays ``data/<kind>.npz`` (kind: demo or eval)."""

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import platform
-import resource
 import time
 from pathlib import Path
 
 from edgekit.device.app import AppContext
-from edgekit.profiling.latency import measure_latency
+from edgekit.profiling.device_state import DeviceStateSampler
+from edgekit.profiling.latency import measure_latency, measure_soak
+from edgekit.profiling.memory import increase_mb, peak_rss_mb, rss_mb
 
 SCHEMA = "edgekit.device-profile/1"
-
-
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
-    except OSError:
-        return float("nan")
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def load_app_module(release: Path):
@@ -34,11 +25,30 @@ def load_app_module(release: Path):
     return module
 
 
+def pipeline_stages(module, ctx: AppContext, repeats: int = 3) -> dict:
+    """Run the app's demo ``repeats`` times (output discarded) and split its wall time into the stages it marks:
+    inference (every model call), the app's own stages, and the rest (app code outside marked stages, I/O)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # stdout carries the report
+        module.demo(ctx)  # first pass: lazy imports, files cached; not timed
+        ctx.stages.clear()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            module.demo(ctx)
+        total = time.perf_counter() - started
+    stages = {name: {"ms_per_run": round(sec * 1e3 / repeats, 3), "calls_per_run": calls // repeats,
+                     "share": round(sec / total, 4)} for name, (sec, calls) in ctx.stages.items()}
+    rest = total - sum(sec for sec, _ in ctx.stages.values())
+    stages["other"] = {"ms_per_run": round(rest * 1e3 / repeats, 3), "calls_per_run": None,
+                       "share": round(rest / total, 4)}
+    return {"end_to_end_ms": round(total * 1e3 / repeats, 3), "repeats": repeats, "stages": stages}
+
+
 def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, min_seconds: float = 2.0,
-            evaluate: bool = True) -> dict:
+            evaluate: bool = True, soak_seconds: float = 0.0, sample_interval: float = 0.5) -> dict:
     release = Path(release).resolve()
     ctx = AppContext(release, threads)
-    rss_before = _rss_mb()
+    module = load_app_module(release)
+    rss_before = rss_mb()
     started = time.perf_counter()
     session = ctx.session
     load_ms = (time.perf_counter() - started) * 1e3
@@ -46,9 +56,12 @@ def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, m
     started = time.perf_counter()
     session.run(feeds[0])
     first_ms = (time.perf_counter() - started) * 1e3
-    latency = measure_latency(session.run, feeds, warmup=20, min_runs=min_runs, min_seconds=min_seconds)
-    rss_model = _rss_mb() - rss_before
-    metrics = load_app_module(release).evaluate(ctx) if evaluate else {}
+    rss_loaded = rss_mb()
+    with DeviceStateSampler(interval=sample_interval) as state:
+        latency = measure_latency(session.run, feeds, warmup=20, min_runs=min_runs, min_seconds=min_seconds)
+        soak = measure_soak(session.run, feeds, soak_seconds) if soak_seconds > 0 else None
+    stages = pipeline_stages(module, ctx)
+    metrics = module.evaluate(ctx) if evaluate else {}
     workstation = json.loads((release / "model" / "report.json").read_text(encoding="utf-8"))
     m = ctx.manifest
     return {
@@ -59,7 +72,10 @@ def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, m
                    "python": platform.python_version(), "node": platform.node()},
         "cold_start": {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
         "latency": latency,
-        "memory": {"peak_rss_mb": round(_peak_rss_mb(), 1), "model_rss_increase_mb": round(rss_model, 1)},
+        "pipeline": stages,
+        "soak": soak,
+        "device_state": state.result(),
+        "memory": {"peak_rss_mb": round(peak_rss_mb(), 1), "model_rss_increase_mb": increase_mb(rss_before, rss_loaded)},
         "artifact_bytes": sum(p.stat().st_size for p in (release / "model").iterdir()
                               if p.suffix not in (".json",)),
         "metric": workstation.get("metric"),
@@ -67,4 +83,5 @@ def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, m
         "metrics": metrics,
         "workstation_metrics": workstation.get("metrics", {}),
         "reference_metrics": workstation.get("reference_metrics", {}),  # fp32 Keras on the workstation
+        "calibration": (workstation.get("metadata") or {}).get("calibration"),
     }

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+MAX_SAMPLES = 2000  # per-run timings kept in a report (thinned evenly beyond this)
 HIGH_COV = 0.25  # coefficient of variation above which a latency table should not be trusted as is
 
 
@@ -29,7 +30,7 @@ def _warm_up(run, feeds, min_runs: int, max_seconds: float, window: int = 8, tol
 
 
 def measure_latency(run, feeds: list[dict[str, np.ndarray]], *, warmup: int = 10, min_runs: int = 50,
-                    min_seconds: float = 1.0, max_runs: int = 2000, warmup_max_seconds: float = 5.0) -> dict:
+                    min_seconds: float = 1.0, max_runs: int = 100_000, warmup_max_seconds: float = 5.0) -> dict:
     """Time ``run(feed)`` after a warm-up (at least ``warmup`` calls, until stable) until both ``min_runs`` and
     ``min_seconds`` are reached.
 
@@ -46,6 +47,7 @@ def measure_latency(run, feeds: list[dict[str, np.ndarray]], *, warmup: int = 10
         run(feed)
         times.append(time.perf_counter() - t0)
     ms = np.array(times) * 1e3
+    stride = -(-len(ms) // MAX_SAMPLES)
     mean = float(ms.mean())
     cov = float(ms.std() / mean) if mean > 0 else 0.0
     return {
@@ -64,4 +66,31 @@ def measure_latency(run, feeds: list[dict[str, np.ndarray]], *, warmup: int = 10
         "warmup_runs": int(warmup_runs),
         "warmup_seconds": round(warmup_seconds, 3),
         "distinct_inputs": len(feeds),
+        # timed runs in order (every k-th when there are more than MAX_SAMPLES), for distribution plots
+        "samples_stride": stride,
+        "samples_ms": [round(float(x), 4) for x in ms[::stride]],
     }
+
+
+def measure_soak(run, feeds: list[dict[str, np.ndarray]], seconds: float, window: float = 5.0) -> dict:
+    """Sustained load: call ``run`` back to back for ``seconds``, summarising each ``window`` of seconds, so
+    throttling shows up as latency that climbs over time."""
+    windows, times = [], []
+    start = w_start = time.perf_counter()
+    i = 0
+    while True:
+        t0 = time.perf_counter()
+        run(feeds[i % len(feeds)])
+        t1 = time.perf_counter()
+        times.append(t1 - t0)
+        i += 1
+        if t1 - w_start >= window or t1 - start >= seconds:
+            ms = np.array(times) * 1e3
+            windows.append({"t": round(t1 - start, 2), "runs": len(ms), "median_ms": round(float(np.median(ms)), 4),
+                            "p99_ms": round(float(np.percentile(ms, 99)), 4)})
+            times, w_start = [], t1
+            if t1 - start >= seconds:
+                break
+    first, last = windows[0]["median_ms"], windows[-1]["median_ms"]
+    return {"seconds": round(time.perf_counter() - start, 1), "window_s": window, "runs": i, "windows": windows,
+            "last_vs_first_median": round(last / first, 3) if first > 0 else None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgekit.profiling.latency import HIGH_COV
-from edgekit.profiling.stats import sample_count, wilson
+from edgekit.profiling.stats import drop_interval, sample_count, wilson
 
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"), ("gzip", "gzip"),
@@ -25,9 +25,11 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
         agreement = r["agreement"]
         n = sample_count(r["metrics"])
         ci = wilson(value, n) if known and proportion and n and 0 <= value <= 1 else None
+        drop = _drop_ci(value, ref, n, r["metric_info"]) if ci and 0 <= ref <= 1 else None
         rows.append({
             "target": r["target"],
             "format": r["format"],
+            "runtime": r.get("runtime"),
             "precision": r["precision"],
             "path": str(model_dir / r["target"] / r["precision"] / r["artifact"]["file"]),
             "size_bytes": r["artifact"]["size_bytes"],
@@ -40,6 +42,8 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "delta_percent": round(100 * (value - ref) / abs(ref), 2) if known and not proportion and ref else None,
             # 95 % Wilson interval of the metric on its n held-out samples: differences inside it are noise
             "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None,
+            # 95 % interval of the drop vs fp32 in points (positive = worse than fp32), see stats.drop_interval
+            "drop_ci95": drop,
             "n_evaluated": n,
             "top1_agreement": agreement.get("top1_agreement"),
             "snr_db_min": min(agreement["snr_db"].values()),
@@ -50,6 +54,13 @@ def summary_rows(reports: list[dict], model_dir: Path) -> list[dict]:
             "float_fallback": _fallback_summary(r.get("float_fallback")),
         })
     return rows
+
+
+def _drop_ci(value: float, ref: float, n: int, info: dict) -> list[float]:
+    lo, hi = drop_interval(value, ref, n)
+    if not info.get("higher_is_better", True):  # an error rate: worse means higher
+        lo, hi = -hi, -lo
+    return [round(100 * lo, 2), round(100 * hi, 2)]
 
 
 def _fallback_summary(decision: dict | None) -> dict | None:
@@ -71,7 +82,9 @@ def _fmt(v, spec: str) -> str:
 
 def _delta(row: dict) -> str:
     if row.get("delta_points") is not None:
-        return f"{row['delta_points']:+.2f} pt"
+        ci = row.get("drop_ci95")
+        # shown as a change (+ = better), like the point estimate; the interval is of the drop, so negate it
+        return f"{row['delta_points']:+.2f} pt" + (f" [{-ci[1]:+.1f}, {-ci[0]:+.1f}]" if ci else "")
     if row.get("delta_percent") is not None:
         return f"{row['delta_percent']:+.2f} %"
     return "-"
@@ -159,6 +172,9 @@ def render_markdown(summary: dict) -> str:
                      "host was busy or throttling; re-measure before comparing these.")
     if summary.get("notes"):
         lines += ["", "## Known limits", "", *(f"- {n}" for n in summary["notes"])]
+    if summary.get("sanity"):
+        lines += ["", "## Sanity checks", "", *(f"- **{f['check']}** ({f['artifact']}): {f['message']}"
+                                                  for f in summary["sanity"])]
     decided = [r for r in summary["artifacts"] if r.get("float_fallback")]
     if decided:
         lines += ["", "## Mixed precision (decided on the validation split)", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 400, 70, 20, 40, 50
+MAX_LABELLED = 8
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
@@ -14,53 +15,125 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
+class _Axes:
+    """Linear axes over [x0, x1] x [y0, y1] with a frame, ticks, labels and a title."""
+
+    def __init__(self, xs, ys, *, title: str, x_label: str, y_label: str, pad: float = 0.08, width: int = W,
+                 height: int = H, y_from_zero: bool = False, y_ticks: bool = True, left: int = PAD_L,
+                 x_from_zero: bool = False):
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        if y_from_zero:
+            y0 = min(y0, 0.0)
+        dx, dy = (x1 - x0) or abs(x0) or 1.0, (y1 - y0) or abs(y0) or 1.0
+        self.x0, self.x1 = (0.0 if x_from_zero else x0 - pad * dx), x1 + pad * dx
+        self.y0, self.y1 = (y0 if y_from_zero else y0 - 0.1 * dy), y1 + 0.1 * dy
+        self.w, self.h, self.left = width, height, left
+        self.out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+                    f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+                    f'<rect width="{width}" height="{height}" fill="white"/>',
+                    f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
+                    f'<line x1="{self.left}" y1="{height - PAD_B}" x2="{width - PAD_R}" y2="{height - PAD_B}" stroke="black"/>',
+                    f'<line x1="{self.left}" y1="{PAD_T}" x2="{self.left}" y2="{height - PAD_B}" stroke="black"/>']
+        for t in _ticks(self.x0, self.x1):
+            self.out.append(f'<text x="{self.px(t):.1f}" y="{height - PAD_B + 15}" text-anchor="middle">{t:.3g}</text>')
+        for t in _ticks(self.y0, self.y1) if y_ticks else ():
+            self.out.append(f'<text x="{self.left - 6}" y="{self.py(t) + 4:.1f}" text-anchor="end">{t:.4g}</text>')
+            self.out.append(f'<line x1="{self.left}" y1="{self.py(t):.1f}" x2="{width - PAD_R}" y2="{self.py(t):.1f}" '
+                            'stroke="#eee"/>')
+        mid_y = (PAD_T + height - PAD_B) / 2
+        self.out.append(f'<text x="{(self.left + width - PAD_R) / 2}" y="{height - 12}" text-anchor="middle">'
+                        f'{escape(x_label)}</text>')
+        self.out.append(f'<text x="16" y="{mid_y}" text-anchor="middle" transform="rotate(-90 16 {mid_y})">'
+                        f'{escape(y_label)}</text>')
+
+    def px(self, x: float) -> float:
+        return self.left + (x - self.x0) / (self.x1 - self.x0) * (self.w - self.left - PAD_R)
+
+    def py(self, y: float) -> float:
+        return self.h - PAD_B - (y - self.y0) / (self.y1 - self.y0) * (self.h - PAD_T - PAD_B)
+
+    def legend(self, i: int, name: str, colour: str) -> None:
+        self.out.append(f'<text x="{self.w - PAD_R - 4}" y="{PAD_T + 14 * (i + 1)}" text-anchor="end" '
+                        f'fill="{colour}">{escape(name)}</text>')
+
+    def svg(self) -> str:
+        return "\n".join([*self.out, "</svg>"]) + "\n"
+
+
 def scatter(series: dict[str, list[dict]], *, title: str, x_label: str, y_label: str,
-            size_label: str = "") -> str:
-    """Points {x, y, size, label} per named series, joined in order; marker area grows with ``size``."""
+            size_label: str = "", connect: bool = True) -> str:
+    """Points {x, y, size, label} per named series (joined in order when ``connect``); marker area grows with
+    ``size``."""
     points = [p for pts in series.values() for p in pts]
     if not points:
         raise ValueError("a chart needs at least one point")
-    xs, ys, sizes = [p["x"] for p in points], [p["y"] for p in points], [p.get("size", 1.0) for p in points]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
-    dx, dy = (x1 - x0) or abs(x0) or 1.0, (y1 - y0) or abs(y0) or 1.0
-    x0, x1, y0, y1 = x0 - 0.08 * dx, x1 + 0.08 * dx, y0 - 0.1 * dy, y1 + 0.1 * dy
-    smax = max(sizes) or 1.0
-
-    def px(x):
-        return PAD_L + (x - x0) / (x1 - x0) * (W - PAD_L - PAD_R)
-
-    def py(y):
-        return H - PAD_B - (y - y0) / (y1 - y0) * (H - PAD_T - PAD_B)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-           f'font-family="sans-serif" font-size="11">',
-           f'<rect width="{W}" height="{H}" fill="white"/>',
-           f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
-           f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" stroke="black"/>',
-           f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{H - PAD_B}" stroke="black"/>']
-    for t in _ticks(x0, x1):
-        out.append(f'<text x="{px(t):.1f}" y="{H - PAD_B + 15}" text-anchor="middle">{t:.3g}</text>')
-    for t in _ticks(y0, y1):
-        out.append(f'<text x="{PAD_L - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:.4g}</text>')
-        out.append(f'<line x1="{PAD_L}" y1="{py(t):.1f}" x2="{W - PAD_R}" y2="{py(t):.1f}" stroke="#eee"/>')
-    out.append(f'<text x="{(PAD_L + W - PAD_R) / 2}" y="{H - 12}" text-anchor="middle">{escape(x_label)}</text>')
-    out.append(f'<text x="16" y="{(PAD_T + H - PAD_B) / 2}" text-anchor="middle" '
-               f'transform="rotate(-90 16 {(PAD_T + H - PAD_B) / 2})">{escape(y_label)}</text>')
+    ax = _Axes([p["x"] for p in points], [p["y"] for p in points], title=title, x_label=x_label, y_label=y_label)
+    smax = max(p.get("size", 1.0) for p in points) or 1.0
     for i, (name, pts) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
-        if len(pts) > 1:
-            path = " ".join(f"{px(p['x']):.1f},{py(p['y']):.1f}" for p in pts)
-            out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-opacity="0.5"/>')
+        if connect and len(pts) > 1:
+            path = " ".join(f"{ax.px(p['x']):.1f},{ax.py(p['y']):.1f}" for p in pts)
+            ax.out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-opacity="0.5"/>')
         for p in pts:
             r = 3 + 9 * (p.get("size", 1.0) / smax) ** 0.5
-            out.append(f'<circle cx="{px(p["x"]):.1f}" cy="{py(p["y"]):.1f}" r="{r:.1f}" fill="{colour}" '
-                       f'fill-opacity="0.6"><title>{escape(p.get("label", ""))}</title></circle>')
-            out.append(f'<text x="{px(p["x"]) + r + 2:.1f}" y="{py(p["y"]) - 2:.1f}">{escape(p.get("label", ""))}</text>')
-        out.append(f'<text x="{W - PAD_R - 4}" y="{PAD_T + 14 * (i + 1)}" text-anchor="end" fill="{colour}">'
-                   f'{escape(name)}</text>')
+            x, y, label = ax.px(p["x"]), ax.py(p["y"]), escape(p.get("label", ""))
+            ax.out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}" fill-opacity="0.6">'
+                          f'<title>{label}</title></circle>')
+            if len(points) <= MAX_LABELLED:  # beyond that labels overlap; the hover title keeps them
+                ax.out.append(f'<text x="{x + r + 2:.1f}" y="{y - 2:.1f}">{label}</text>')
+        ax.legend(i, name, colour)
     if size_label:
-        out.append(f'<text x="{W - PAD_R - 4}" y="{H - PAD_B - 6}" text-anchor="end" fill="#666">'
-                   f'marker area: {escape(size_label)}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        ax.out.append(f'<text x="{W - PAD_R - 4}" y="{H - PAD_B - 6}" text-anchor="end" fill="#666">'
+                      f'marker area: {escape(size_label)}</text>')
+    return ax.svg()
+
+
+def lines(series: dict[str, list[tuple[float, float]]], *, title: str, x_label: str, y_label: str) -> str:
+    """One polyline per named series of (x, y) points, e.g. latency or temperature over time."""
+    points = [p for pts in series.values() for p in pts]
+    if not points:
+        raise ValueError("a chart needs at least one point")
+    ax = _Axes([x for x, _ in points], [y for _, y in points], title=title, x_label=x_label, y_label=y_label,
+               pad=0.02)
+    for i, (name, pts) in enumerate(series.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        path = " ".join(f"{ax.px(x):.1f},{ax.py(y):.1f}" for x, y in pts)
+        ax.out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        if len(pts) == 1:
+            ax.out.append(f'<circle cx="{ax.px(pts[0][0]):.1f}" cy="{ax.py(pts[0][1]):.1f}" r="3" fill="{colour}"/>')
+        ax.legend(i, name, colour)
+    return ax.svg()
+
+
+def boxes(rows: list[tuple[str, list[float]]], *, title: str, x_label: str) -> str:
+    """Horizontal distribution per labelled sample list: box p25-p75, line at the median, whiskers p1-p99,
+    dots for the runs beyond them (all values drawn, nothing summarised away above p99)."""
+    if not rows or not all(v for _, v in rows):
+        raise ValueError("a distribution needs at least one value per row")
+    import numpy as np
+
+    row_h, top = 26, PAD_T + 6
+    left = 12 + 6 * max(len(label) for label, _ in rows)
+    height = top + row_h * len(rows) + PAD_B
+    allv = np.concatenate([np.asarray(v, float) for _, v in rows])
+    hi = float(np.percentile(allv, 99.9))
+    ax = _Axes([0.0, hi], [0.0, 1.0], title=title, x_label=x_label, y_label="", height=height, pad=0.02,
+               y_ticks=False, left=left, x_from_zero=True)
+    for i, (label, values) in enumerate(rows):
+        v = np.asarray(values, float)
+        p1, p25, p50, p75, p99 = np.percentile(v, [1, 25, 50, 75, 99])
+        y = top + row_h * i + row_h / 2
+        colour = COLOURS[i % len(COLOURS)]
+        ax.out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
+        ax.out.append(f'<line x1="{ax.px(p1):.1f}" y1="{y:.1f}" x2="{ax.px(p99):.1f}" y2="{y:.1f}" stroke="{colour}"/>')
+        ax.out.append(f'<rect x="{ax.px(p25):.1f}" y="{y - 8:.1f}" width="{max(ax.px(p75) - ax.px(p25), 1):.1f}" '
+                      f'height="16" fill="{colour}" fill-opacity="0.35" stroke="{colour}">'
+                      f'<title>{escape(label)}: p25 {p25:.4g}, p50 {p50:.4g}, p75 {p75:.4g}, p99 {p99:.4g}</title></rect>')
+        ax.out.append(f'<line x1="{ax.px(p50):.1f}" y1="{y - 8:.1f}" x2="{ax.px(p50):.1f}" y2="{y + 8:.1f}" '
+                      'stroke="black" stroke-width="2"/>')
+        for x in v[(v > p99) & (v <= hi)][:50]:
+            ax.out.append(f'<circle cx="{ax.px(x):.1f}" cy="{y:.1f}" r="2" fill="{colour}"/>')
+        beyond = int(np.sum(v > hi))
+        if beyond:
+            ax.out.append(f'<text x="{W - PAD_R}" y="{y + 4:.1f}" text-anchor="end" fill="#666">+{beyond} beyond</text>')
+    return ax.svg()

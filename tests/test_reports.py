@@ -1,0 +1,140 @@
+"""Reports: the versioned schema, report.html in a real browser, `edgekit report` diffs, sanity checks."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+
+from edgekit.errors import InputFileError
+from edgekit.reporting import schema
+from edgekit.reporting.sanity import convert_checks, int8_speed_checks
+from tests.browser import CHROMIUM, render
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, user_model):
+    """A real convert run of the user's digits CNN: LiteRT fp32 + int8 and ONNX int8."""
+    from edgekit.converters.common.pipeline import convert, plan_jobs
+    from edgekit.targets import load_target
+
+    out = tmp_path_factory.mktemp("reports")
+    jobs = (plan_jobs([load_target("raspberry-pi-5")], None, every=True)
+            + plan_jobs([load_target("jetson-orin-nano")], "int8", every=False))
+    jobs = [j for j in jobs if j.precision in ("fp32", "int8")]
+    summary = convert(str(user_model["keras"]), jobs, out, calib_path=str(user_model["calib"]),
+                      eval_path=str(user_model["eval"]))
+    return out / "digits", summary
+
+
+def test_every_report_kind_validates(run):
+    model_dir, summary = run
+    docs = [summary, *(json.loads(p.read_text()) for p in model_dir.glob("*/*/report.json"))]
+    assert len(docs) == 4 and {schema.kind_of(d) for d in docs} == {"convert-summary", "convert-report"}
+    for doc in docs:
+        assert schema.errors(doc) == []
+    report = json.loads(next(model_dir.glob("raspberry-pi-5/int8/report.json")).read_text())
+    lat = report["latency"]
+    assert lat["runs"] >= 50 and lat["timed_seconds"] >= 0.9  # a minimum count AND a minimum time
+    assert len(lat["samples_ms"]) == -(-lat["runs"] // lat["samples_stride"]) and min(lat["samples_ms"]) >= lat["min_ms"]
+    assert report["memory"]["model_rss_increase_mb"] is not None
+
+
+def test_schema_names_what_is_wrong(run):
+    _, summary = run
+    broken = copy.deepcopy(summary)
+    del broken["artifacts"][0]["latency_p99_ms"]
+    broken["undocumented"] = 1
+    broken["artifacts"][1]["size_bytes"] = "big"
+    errors = schema.errors(broken)
+    assert any(e.startswith("artifacts/0:") and "latency_p99_ms" in e for e in errors), errors
+    assert any("undocumented" in e for e in errors) and any(e.startswith("artifacts/1/size_bytes:") for e in errors)
+    with pytest.raises(InputFileError, match="Not an edgekit report") as exc:
+        schema.kind_of({"schema": "something/9"}, "x.json")
+    assert "'something/9' in x.json" in str(exc.value.render())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_report_html_renders_in_chromium(run, tmp_path):
+    model_dir, summary = run
+    page = model_dir / "report.html"
+    html = page.read_text()
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+    dom, console = render(page, tmp_path / "profile")
+    assert console == [], console
+    assert f'data-rendered="{len(summary["artifacts"])}"' in dom  # the script ran to its end over every row
+    assert dom.count("<svg") == 2 and "Latency distributions" in dom and "Accuracy vs latency vs size" in dom
+    for r in summary["artifacts"]:
+        assert f"<td>{r['target']}</td>" in dom
+    # the check itself can fail: a page whose script throws is caught
+    broken = tmp_path / "broken.html"
+    broken.write_text(html.replace("<script>", "<script>undefinedFunction();", 1))
+    dom, console = render(broken, tmp_path / "profile2")
+    assert any("undefinedFunction" in c for c in console) and "data-rendered" not in dom
+
+
+def test_report_diff_flags_regressions(run, tmp_path):
+    model_dir, summary = run
+    head = copy.deepcopy(summary)
+    slow = head["artifacts"][0]
+    slow["latency_median_ms"] *= 1.5
+    worse = head["artifacts"][1]
+    worse["value"] = round(worse["value"] - 0.08, 4)  # 8 points on ~400 held-out digits: beyond noise
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    r = run_cli("report", str(model_dir), str(tmp_path / "head.json"), "--fail-on-regression")
+    assert r.returncode == 6, r.stdout + r.stderr
+    name = f"{slow['target']} {slow['precision']}"
+    assert f"REGRESSION {name}: p50" in r.stdout and "+50.0 %" in r.stdout
+    assert f"REGRESSION {worse['target']} {worse['precision']}: top1" in r.stdout
+    assert "ERROR: 2 regression(s)" in r.stderr
+    r = run_cli("report", str(model_dir), str(model_dir / "summary.json"), "--json")
+    diff = json.loads(r.stdout)
+    assert r.returncode == 0 and diff["regressions"] == [] and schema.errors(diff) == []
+    assert all(row["p50_percent"] == 0 and row["metric_worse"] == 0 for row in diff["rows"])
+    r = run_cli("report", str(model_dir), str(next(model_dir.glob("*/int8/report.json"))))
+    assert r.returncode == 2 and "different kinds" in r.stderr and "convert-summary vs convert-report" in r.stderr
+    (tmp_path / "junk.json").write_text("{}")
+    r = run_cli("report", str(tmp_path / "junk.json"), str(model_dir))
+    assert r.returncode != 0 and "Not an edgekit report" in r.stderr and "Traceback" not in r.stderr
+
+
+def _row(target, precision, p50, **kw):
+    return {"target": target, "precision": precision, "format": "onnx", "runtime": "onnxruntime",
+            "latency_median_ms": p50, "latency_p99_ms": p50 * 2, "latency_cov": 0.1, "metric": "top1",
+            "value": 0.9, "n_evaluated": 2000, "unit": "proportion", "drop_ci95": [-1.0, 1.0], **kw}
+
+
+def test_sanity_checks_explain_what_they_saw():
+    rows = [_row("jetson-orin-nano", "fp32", 1.0), _row("jetson-orin-nano", "fp16", 1.1),
+            _row("jetson-orin-nano", "int8", 2.0), _row("raspberry-pi-5", "fp32", 1.0),
+            _row("raspberry-pi-5", "int8", 0.5)]
+    slow = int8_speed_checks(rows)
+    assert [f["artifact"] for f in slow] == ["jetson-orin-nano int8"]
+    assert "2.00x slower than fp32 on onnxruntime" in slow[0]["message"]
+    found = convert_checks(rows, {"jetson-orin-nano int8": {"samples": 30, "origin": "x", "sha256": "y"}})
+    assert {f["check"] for f in found} == {"int8-slower", "small-calibration"}
+    assert "calibrated on 30 samples" in next(f for f in found if f["check"] == "small-calibration")["message"]
+    few = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=60)], {})
+    assert few[0]["check"] == "few-eval-samples" and "only 60 samples" in few[0]["message"]
+    wide = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=160, drop_ci95=[-3.3, 3.3])], {})
+    assert "±3.3 points" in wide[0]["message"]
+    noisy = convert_checks([_row("raspberry-pi-5", "int8", 1.0, latency_cov=0.6)], {})
+    assert noisy[0]["check"] == "high-cov" and "CoV 0.60" in noisy[0]["message"]
+    assert convert_checks([_row("raspberry-pi-5", "int8", 1.0, metric=None, value=None)], {})[0]["check"] == \
+        "no-heldout-metric"
+
+
+def test_soak_shows_latency_climbing():
+    from edgekit.profiling.latency import measure_soak
+
+    started = time.perf_counter()
+
+    def run(_feed):  # a device that slows down as it heats: each call takes longer than the last second's
+        time.sleep(0.001 * (1 + 2 * (time.perf_counter() - started)))
+
+    soak = measure_soak(run, [{}], seconds=1.5, window=0.5)
+    assert len(soak["windows"]) == 3 and soak["last_vs_first_median"] > 1.5
+    assert soak["windows"][0]["median_ms"] < soak["windows"][-1]["median_ms"]
