@@ -10,6 +10,18 @@ import tempfile
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    """0o666 minus the umask: what open() would have given. mkstemp makes 0600 files, and a report or bundle
+    that only its creator can read surprises whoever serves or shares build/. Read, not set: os.umask() would
+    change it for every thread for a moment."""
+    try:
+        with open("/proc/self/status") as fh:
+            umask = next(int(line.split()[1], 8) for line in fh if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = 0o022
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -19,6 +31,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

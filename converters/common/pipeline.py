@@ -92,6 +92,12 @@ class _Data:
         return {"name": self.metric, "unit": self.metric_unit, "higher_is_better": self.higher_is_better}
 
 
+
+def _top1_evaluator(inputs, labels, primary):
+    def evaluate(predict):
+        return {"top1": float(np.mean(predict(inputs)[primary].argmax(-1) == labels)), "n_heldout": int(len(labels))}
+    return evaluate
+
 def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
     specs = src.static_inputs()
     primary = src.zoo.primary_output if src.zoo else src.outputs[0]
@@ -111,10 +117,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
         data_mod.check_inputs(evald, specs, "evaluation")
         inputs = {t.name: np.asarray(evald[t.name], np.float32) for t in specs}
         labels = evald.get(data_mod.LABELS_KEY)
-        evaluate = None
-        if labels is not None:
-            def evaluate(predict, _x=inputs, _y=np.asarray(labels).astype(int)):
-                return {"top1": float(np.mean(predict(_x)[primary].argmax(-1) == _y)), "n_heldout": int(len(_y))}
+        evaluate = None if labels is None else _top1_evaluator(inputs, np.asarray(labels).astype(int), primary)
         return _Data(calibration, origin, inputs, "--eval file", evaluate, "top1" if evaluate else None, primary)
     if src.zoo:
         z = src.zoo
