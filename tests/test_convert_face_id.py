@@ -107,6 +107,24 @@ def test_session_rejects_wrong_input_names(face_build):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_session_outputs_survive_the_next_call_and_inputs_need_not_be_contiguous(face_build, target):
+    """Sessions reuse runtime buffers for speed; what run() returned must not change on the next call."""
+    model_dir, _ = face_build
+    fmt = {"raspberry-pi-5": "model.tflite", "jetson-orin-nano": "model.onnx", "intel-core-ultra-npu": "model.xml"}
+    s = open_session(model_dir / target / "fp32" / fmt[target], threads=2)
+    images = ZOO["face-id"].heldout_inputs()["image"][:2]
+    first = s.run({"image": images[:1]})
+    kept = {k: v.copy() for k, v in first.items()}
+    second = s.run({"image": images[1:2]})
+    for name in kept:
+        np.testing.assert_array_equal(first[name], kept[name])
+        assert np.abs(second[name] - kept[name]).max() > 1e-3  # two different faces, two different outputs
+    # a float64, Fortran-ordered view of the same face gives the same answer
+    strided = np.asfortranarray(images[:1].astype(np.float64))
+    np.testing.assert_allclose(s.run({"image": strided})["logits"], kept["logits"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_int8_embedding_keeps_fidelity_for_open_set_matching(face_build, target):
     """Open-set matching compares embeddings, so their int8 error matters, not only the argmax.
 

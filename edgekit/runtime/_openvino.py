@@ -46,14 +46,21 @@ class OpenVINOSession(Session):
                 tip="Check that model.xml and model.bin are complete; re-create them with `edgekit convert`.",
             ) from exc
         self._request = self._compiled.create_infer_request()
+        self._ov = ov
         self.inputs = [_info(p) for p in self._compiled.inputs]
         self.outputs = [_info(p) for p in self._compiled.outputs]
         self._dtypes = {t.name: np.dtype(t.dtype) for t in self.inputs}
         self.options = {"threads": threads, "device": device, **{k: str(v) for k, v in config.items()}}
 
     def _run(self, feeds):
-        result = self._request.infer({k: v.astype(self._dtypes[k], copy=False) for k, v in feeds.items()})
-        return {port.get_any_name(): np.array(value) for port, value in result.items()}
+        # Tensors over the caller's arrays and a bare infer(): infer(dict) copies every input and wraps the
+        # outputs, which cost ~30 us per call here (65 vs 35 us for a 4-layer MLP) and showed as profiler overhead.
+        for name, value in feeds.items():
+            array = np.ascontiguousarray(value, dtype=self._dtypes[name])
+            self._request.set_tensor(name, self._ov.Tensor(array, shared_memory=True))
+        self._request.infer()
+        # copies: the request reuses its output buffers on the next call
+        return {t.name: self._request.get_output_tensor(i).data.copy() for i, t in enumerate(self.outputs)}
 
 
 def open_session(path: Path, *, threads=None, devices=None) -> Session:
