@@ -109,3 +109,19 @@ def test_users_keras_lstm_gets_the_recurrent_recipe(tmp_path, digits):
         assert row["value"] >= keras_top1 - 0.03, row
     ops = {n.op_type for n in onnx.load(str(tmp_path / "build/rows/jetson-orin-nano/int8/model.onnx")).graph.node}
     assert "LSTM" in ops
+
+
+def test_users_openvino_ir_with_a_dynamic_batch_runs_at_any_batch(tmp_path):
+    """Static inputs are copied into the request's own tensors; a dynamic one must be set per call instead."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    x = ops.parameter([-1, 4], np.float32, name="x")
+    weights = np.arange(8, dtype=np.float32).reshape(4, 2)
+    ov.save_model(ov.Model([ops.matmul(x, ops.constant(weights), False, False)], [x], "dyn"), str(tmp_path / "m.xml"))
+    s = open_session(tmp_path / "m.xml", threads=1)
+    assert s.inputs[0].shape == (None, 4)
+    for batch in (1, 3, 2):
+        feed = np.arange(batch * 4, dtype=np.float64).reshape(batch, 4)
+        (out,) = s.run({"x": feed}).values()
+        np.testing.assert_allclose(out, feed @ weights, rtol=1e-6)

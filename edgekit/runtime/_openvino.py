@@ -50,14 +50,20 @@ class OpenVINOSession(Session):
         self.inputs = [_info(p) for p in self._compiled.inputs]
         self.outputs = [_info(p) for p in self._compiled.outputs]
         self._dtypes = {t.name: np.dtype(t.dtype) for t in self.inputs}
+        # dynamic inputs need set_tensor() per call (the request's tensor has no shape to copy into)
+        self._static = all(None not in t.shape for t in self.inputs)
         self.options = {"threads": threads, "device": device, **{k: str(v) for k, v in config.items()}}
 
     def _run(self, feeds):
-        # Tensors over the caller's arrays and a bare infer(): infer(dict) copies every input and wraps the
-        # outputs, which cost ~30 us per call here (65 vs 35 us for a 4-layer MLP) and showed as profiler overhead.
-        for name, value in feeds.items():
-            array = np.ascontiguousarray(value, dtype=self._dtypes[name])
-            self._request.set_tensor(name, self._ov.Tensor(array, shared_memory=True))
+        # A bare infer() over the request's own tensors: infer(dict) copies every input and wraps the outputs,
+        # ~30 us per call here (65 vs 35 us for a 4-layer MLP), which showed as profiler overhead. Copying
+        # into a static input is ~5 us cheaper than set_tensor() on a new Tensor and no slower for images.
+        for i, t in enumerate(self.inputs):
+            if self._static:
+                self._request.get_input_tensor(i).data[...] = feeds[t.name]
+            else:
+                array = np.ascontiguousarray(feeds[t.name], dtype=self._dtypes[t.name])
+                self._request.set_tensor(t.name, self._ov.Tensor(array, shared_memory=True))
         self._request.infer()
         # copies: the request reuses its output buffers on the next call
         return {t.name: self._request.get_output_tensor(i).data.copy() for i, t in enumerate(self.outputs)}
