@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -86,8 +87,9 @@ def bench_model(name: str, build: Path, seconds: float) -> list[list[str]]:
                 naive = measure(make(src, model_dir, Path(tmp)), src, feeds, seconds)
                 naive_cells = [f"{naive['value']:.4g}", f"{naive['p50_ms']:.3f}", f"{naive['size'] / 1024:.0f} KiB"]
             except Exception as exc:  # a naive conversion that fails is itself the finding
-                first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)[:70]
-                naive_cells = [f"failed: {first}", "-", "-"]
+                first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
+                first = re.split(r"error: |\)\): ", first)[-1]  # MLIR puts the op's whole location first
+                naive_cells = [f"failed: {type(exc).__name__}: {first}"[:60], "-", "-"]
         rows.append([name, runtime, src.zoo.metric, f"{ref:.4g}", f"{fp32['value']:.4g}", f"{fp32['p50_ms']:.3f}",
                      *naive_cells, f"{recipe['value']:.4g}", f"{recipe['p50_ms']:.3f}", f"{recipe['size'] / 1024:.0f} KiB"])
         print("  " + "  ".join(rows[-1]), flush=True)
