@@ -88,13 +88,18 @@ def measured_peak_gflops(threads: int = THREADS, n: int = 1024, repeats: int = 7
     return 2 * n**3 / best / 1e9
 
 
+def _tool(name: str) -> str:
+    """A runtime's own command-line tool: the active virtualenv's copy, else whatever PATH finds."""
+    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / name
+    return str(exe) if exe.is_file() else name
+
+
 def benchmark_app_median_ms(xml: Path, threads: int = THREADS, seconds: int = 5, f32: bool = True) -> float | None:
     """OpenVINO's own benchmark_app on the same IR, sync API, one stream, same threads: its median latency.
 
     ``f32``: compute in f32 as edgekit's session does; without it the CPU plugin runs an fp32 IR in bf16 on
     CPUs that have it (avx512_bf16 / AMX), which is a different computation."""
-    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "benchmark_app"
-    cmd = [str(exe) if exe.is_file() else "benchmark_app", "-m", str(xml), "-d", "CPU", "-api", "sync",
+    cmd = [_tool("benchmark_app"), "-m", str(xml), "-d", "CPU", "-api", "sync",
            "-nstreams", "1", "-nthreads", str(threads), "-hint", "none", "-t", str(seconds),
            *(["-infer_precision", "f32"] if f32 else [])]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
@@ -106,9 +111,8 @@ def litert_benchmark_median_ms(tflite: Path, tmp: Path, threads: int = THREADS, 
     """LiteRT's own litert-benchmark on the same .tflite, same threads: its median latency."""
     import json
 
-    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "litert-benchmark"
     result = tmp / "litert-benchmark.json"
-    subprocess.run([str(exe) if exe.is_file() else "litert-benchmark", "--model", str(tflite), "--num_runs",
+    subprocess.run([_tool("litert-benchmark"), "--model", str(tflite), "--num_runs",
                     str(runs), "--num_threads", str(threads), "--result_json", str(result)],
                    capture_output=True, text=True, timeout=300)
     return json.loads(result.read_text())["latency"]["median_ms"] if result.is_file() else None

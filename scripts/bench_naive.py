@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench  # noqa: E402
 
 
-def naive_litert(src, out: Path) -> Path:
+def naive_litert(src, model_dir: Path, out: Path) -> Path:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(src._model)
@@ -37,7 +37,7 @@ def naive_litert(src, out: Path) -> Path:
     return path
 
 
-def naive_onnxruntime(model_dir: Path, out: Path) -> Path:
+def naive_onnxruntime(src, model_dir: Path, out: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     path = out / "naive.onnx"
@@ -45,7 +45,7 @@ def naive_onnxruntime(model_dir: Path, out: Path) -> Path:
     return path
 
 
-def naive_openvino(model_dir: Path, out: Path) -> Path:
+def naive_openvino(src, model_dir: Path, out: Path) -> Path:
     import nncf
     import openvino as ov
 
@@ -56,9 +56,7 @@ def naive_openvino(model_dir: Path, out: Path) -> Path:
     return path
 
 
-NAIVE = {"litert": lambda src, model_dir, out: naive_litert(src, out),
-         "onnxruntime": lambda src, model_dir, out: naive_onnxruntime(model_dir, out),
-         "openvino": lambda src, model_dir, out: naive_openvino(model_dir, out)}
+NAIVE = {"litert": naive_litert, "onnxruntime": naive_onnxruntime, "openvino": naive_openvino}
 
 
 def measure(path: Path, src, feeds, seconds: float) -> dict:

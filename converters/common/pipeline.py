@@ -92,11 +92,11 @@ class _Data:
         return {"name": self.metric, "unit": self.metric_unit, "higher_is_better": self.higher_is_better}
 
 
-
 def _top1_evaluator(inputs, labels, primary):
     def evaluate(predict):
         return {"top1": float(np.mean(predict(inputs)[primary].argmax(-1) == labels)), "n_heldout": int(len(labels))}
     return evaluate
+
 
 def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
     specs = src.static_inputs()
