@@ -31,7 +31,11 @@ class OrtSession(Session):
         available = set(ort.get_available_providers())
         wanted = [p for p in (devices or ("CPUExecutionProvider",)) if p in available] or ["CPUExecutionProvider"]
         try:
-            self._sess = ort.InferenceSession(str(path), sess_options=opts, providers=wanted)
+            # QDQS8ToU8Transformer rewrites int8 activations to uint8 for x86's u8s8 kernels; on CPUs without VNNI
+            # (AVX2 only: an AMD EPYC here) those saturate in VPMADDUBSW, and face-id's symmetric int8 QDQ model
+            # gave top-1 0.03 instead of 0.99. The s8s8 kernels compute it right (what a Jetson's ORT runs).
+            self._sess = ort.InferenceSession(str(path), sess_options=opts, providers=wanted,
+                                              disabled_optimizers=["QDQS8ToU8Transformer"])
         except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf types
             raise InputFileError(
                 f"ONNX Runtime cannot load '{path.name}' ({type(exc).__name__}: {summarize(exc)}).",
