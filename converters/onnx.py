@@ -1,17 +1,48 @@
-"""ONNX backend: SavedModel -> ONNX (tf2onnx), fp16 with float I/O, int8 as QDQ (what TensorRT consumes)."""
+"""ONNX backend: the fp32 ONNX intermediate as is, fp16 with float I/O, int8 as QDQ (what TensorRT consumes).
+
+The intermediate itself is made here too: SavedModel -> ONNX (tf2onnx), or a user's .onnx at batch 1.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from edgekit._lazy import quiet_tensorflow, require
+from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start
 from edgekit.errors import ConversionError, summarize
 
 OPSET = 17
+
+
+@dataclass(frozen=True)
+class OnnxOptions:
+    """int8 QDQ as TensorRT consumes it: symmetric int8 activations and per-channel symmetric int8 weights,
+    activation ranges from calibration min/max."""
+
+    per_channel: bool = True
+    activation_symmetric: bool = True
+    calibrate_method: str = "MinMax"  # onnxruntime.quantization.CalibrationMethod member name
+
+
+class OnnxBackend(Backend):
+    format = "onnx"
+    starts = (ONNX,)
+    options_type = OnnxOptions
+
+    def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
+        if spec.precision == "fp32":
+            shutil.copyfile(start.path, dst)
+        elif spec.precision == "fp16":
+            onnx_to_fp16(start.path, dst)
+        else:
+            spec.calibration_samples()  # a clear error before ORT's own when there is no data
+            onnx_to_int8(start.path, dst, spec.calibration, spec.float_layers, self.options)
 
 
 def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) -> Path:
@@ -155,8 +186,9 @@ class _Reader:
         return next(self._items, None)
 
 
-def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float_layers: tuple[str, ...] = ()) -> Path:
-    """Static int8 QDQ, per-channel symmetric weights and symmetric activations (TensorRT's int8 form).
+def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float_layers: tuple[str, ...] = (),
+                 options: OnnxOptions = OnnxOptions()) -> Path:
+    """Static int8 QDQ, by default per-channel symmetric weights and symmetric activations (TensorRT's int8 form).
 
     Nodes of ``float_layers`` (Keras layer names in tf2onnx's node names) get no Q/DQ and run in float."""
     quant = require("onnxruntime.quantization", purpose="int8 ONNX quantization")
@@ -177,12 +209,12 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float
             quant.quantize_static(
                 str(pre), str(dst), _Reader(calibration),
                 quant_format=quant.QuantFormat.QDQ,
-                per_channel=True,
+                per_channel=options.per_channel,
                 activation_type=quant.QuantType.QInt8,
                 weight_type=quant.QuantType.QInt8,
-                calibrate_method=quant.CalibrationMethod.MinMax,
+                calibrate_method=quant.CalibrationMethod[options.calibrate_method],
                 nodes_to_exclude=exclude,
-                extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+                extra_options={"ActivationSymmetric": options.activation_symmetric, "WeightSymmetric": True},
             )
         except Exception as exc:
             raise ConversionError(f"ONNX int8 quantization failed: {summarize(exc)}",

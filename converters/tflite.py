@@ -6,8 +6,18 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit._fs import atomic_write_bytes
 from edgekit._lazy import quiet_tensorflow
+from edgekit.converters.backend import SAVED_MODEL, Backend, ExportSpec, Start
 from edgekit.errors import ConversionError, UsageError, summarize
+
+
+class TFLiteBackend(Backend):
+    format = "tflite"
+    starts = (SAVED_MODEL,)
+
+    def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
+        atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration, spec.float_layers))
 
 
 def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[str, np.ndarray] | None,

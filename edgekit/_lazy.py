@@ -6,19 +6,18 @@ import importlib
 from types import ModuleType
 
 from edgekit.errors import MissingDependencyError
+from edgekit.formats import RUNTIMES
 
-# module -> (pip distribution, edgekit extra that brings it)
+# module -> (pip distribution, edgekit extra that brings it); a runtime comes with its device extra
 _EXTRAS = {
+    **{r.import_name: (r.distribution, r.extra) for r in RUNTIMES.values()},
     "tensorflow": ("tensorflow", "convert"),
     "keras": ("tensorflow", "convert"),
     "tf2onnx": ("tf2onnx", "convert"),
     "onnx": ("onnx", "convert"),
     "onnxconverter_common": ("onnxconverter-common", "convert"),
-    "onnxruntime": ("onnxruntime", "onnxruntime"),
     "onnxruntime.quantization": ("onnxruntime", "convert"),
-    "openvino": ("openvino", "openvino"),
     "nncf": ("nncf", "convert"),
-    "ai_edge_litert.interpreter": ("ai-edge-litert", "litert"),
 }
 
 

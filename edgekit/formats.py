@@ -1,31 +1,63 @@
-"""Artifact formats and the runtimes that execute them, looked up by name."""
+"""The one table of artifact formats and the runtimes that execute them, looked up by name.
+
+Everything else derives from it: which runtime opens a file (by suffix), which module implements that runtime's
+Session, which pip extra brings it, and which converter backend writes the format. Adding a format is one line
+here plus its backend file in converters/. Light on purpose: a device reads this table too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 PRECISIONS = ("fp32", "fp16", "int8")
 
 
 @dataclass(frozen=True)
-class Format:
+class Runtime:
     name: str
-    runtime: str
-    artifact: str  # file name of the artifact inside its output directory
+    session_module: str  # implements open_session(path, threads=, devices=)
+    import_name: str  # the module a missing install shows up as
+    distribution: str  # pip distribution
+    extra: str  # edgekit extra that installs it on a device
     description: str
 
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    runtime: str  # key in RUNTIMES
+    artifact: str  # file name of the artifact inside its output directory
+    backend: str  # "module:Class" of its converter backend (workstation only)
+    description: str
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.artifact).suffix
+
+
+RUNTIMES: dict[str, Runtime] = {
+    r.name: r
+    for r in (
+        Runtime("litert", "edgekit.runtime._litert", "ai_edge_litert.interpreter", "ai-edge-litert", "litert",
+                "ai-edge-litert (LiteRT interpreter)"),
+        Runtime("onnxruntime", "edgekit.runtime._onnxruntime", "onnxruntime", "onnxruntime", "onnxruntime",
+                "ONNX Runtime"),
+        Runtime("openvino", "edgekit.runtime._openvino", "openvino", "openvino", "openvino", "OpenVINO Runtime"),
+    )
+}
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("tflite", "litert", "model.tflite", "LiteRT flatbuffer, builtin ops only"),
-        Format("onnx", "onnxruntime", "model.onnx", "ONNX (int8 as QDQ, which TensorRT consumes)"),
-        Format("openvino-ir", "openvino", "model.xml", "OpenVINO IR (model.xml + model.bin)"),
+        Format("tflite", "litert", "model.tflite", "edgekit.converters.tflite:TFLiteBackend",
+               "LiteRT flatbuffer, builtin ops only"),
+        Format("onnx", "onnxruntime", "model.onnx", "edgekit.converters.onnx:OnnxBackend",
+               "ONNX (int8 as QDQ, which TensorRT consumes)"),
+        Format("openvino-ir", "openvino", "model.xml", "edgekit.converters.openvino:OpenVINOBackend",
+               "OpenVINO IR (model.xml + model.bin)"),
     )
 }
 
-RUNTIMES = {
-    "litert": "ai-edge-litert (LiteRT interpreter)",
-    "onnxruntime": "ONNX Runtime",
-    "openvino": "OpenVINO Runtime",
-}
+# file suffix -> format: how an artifact on disk is opened
+BY_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS.values()}

@@ -95,11 +95,16 @@ def kws_builder(tmp_path_factory):
 FLOAT = ("attn1", "ln1a")  # kept float; attn0 / ln0a must stay int8
 
 
+def _fresh(builder, name: str):
+    out = builder.work / f"mixed-{name}"
+    out.mkdir()
+    return out
+
+
 def test_litert_keeps_the_requested_layers_float(kws_builder):
     from ai_edge_litert.interpreter import Interpreter
 
-    dst = kws_builder.work / "mixed.tflite"
-    kws_builder.to_tflite(dst, "int8", FLOAT)
+    dst = kws_builder.export("tflite", "int8", _fresh(kws_builder, "tflite"), FLOAT)
     it = Interpreter(str(dst))
     tensors = it.get_tensor_details()
     out_dtype = {tensors[op["outputs"][0]]["name"]: tensors[op["outputs"][0]]["dtype"] for op in it._get_ops_details()}
@@ -112,8 +117,7 @@ def test_litert_keeps_the_requested_layers_float(kws_builder):
 def test_onnx_runtime_keeps_the_requested_layers_float(kws_builder):
     import onnx
 
-    dst = kws_builder.work / "mixed.onnx"
-    kws_builder.to_onnx(dst, "int8", FLOAT)
+    dst = kws_builder.export("onnx", "int8", _fresh(kws_builder, "onnx"), FLOAT)
     graph = onnx.load(str(dst)).graph
     initializers = {i.name for i in graph.initializer}
     # Dequantized int8 weights: a DequantizeLinear reading an initializer.
@@ -130,9 +134,7 @@ def test_onnx_runtime_keeps_the_requested_layers_float(kws_builder):
 def test_openvino_keeps_the_requested_layers_float(kws_builder):
     import openvino as ov
 
-    dst = kws_builder.work / "mixed" / "model.xml"
-    dst.parent.mkdir()
-    kws_builder.to_openvino_ir(dst, "int8", FLOAT)
+    dst = kws_builder.export("openvino-ir", "int8", _fresh(kws_builder, "openvino"), FLOAT)
     model = ov.Core().read_model(str(dst))
 
     def fake_quantized(layer):

@@ -1,15 +1,36 @@
-"""Builds each (format, precision) artifact once, in a work directory, from lazily made intermediates:
-one canonical SavedModel per Keras form the recipe's routes need, and one fp32 ONNX export."""
+"""Builds each (format, precision) artifact once, in a work directory. The builder only caches intermediates
+(one canonical SavedModel per Keras form the recipe's routes need, one fp32 ONNX model) and asks the format's
+backend (converters/backend.py) to write each artifact; it never branches on a format name."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from edgekit._fs import atomic_write_bytes
-from edgekit.converters.common.source import SourceModel
+from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start, backend_class
+from edgekit.converters.common.source import INTERMEDIATES_OF, SourceModel
 from edgekit.converters.recipes import Recipe
-from edgekit.formats import FORMATS
+from edgekit.errors import UsageError
+from edgekit.formats import FORMATS, RUNTIMES
+
+
+_KIND_NAMES = {"zoo": "a zoo", "keras": "a .keras", "saved_model": "a SavedModel", "onnx": "an .onnx"}
+
+
+def check_route(src_kind: str, fmt: str) -> tuple[str, ...]:
+    """The starts of ``fmt``'s backend a ``src_kind`` source can make, or a UsageError when there is none."""
+    starts = backend_class(fmt).starts
+    usable = tuple(s for s in starts if s in INTERMEDIATES_OF[src_kind])
+    if not usable:
+        f = FORMATS[fmt]
+        raise UsageError(
+            f"Converting {_KIND_NAMES[src_kind]} model to {fmt} ({RUNTIMES[f.runtime].description}) is not "
+            "supported yet.",
+            got=f"the {fmt} backend starts from {' or '.join(starts)}; {_KIND_NAMES[src_kind]} model gives "
+            f"{' or '.join(INTERMEDIATES_OF[src_kind])}",
+            tip="Convert from the original Keras model or SavedModel, or pick a target of another format.",
+        )
+    return usable
 
 
 class Builder:
@@ -23,8 +44,11 @@ class Builder:
         self.fallbacks: dict[str, dict] = {}  # format -> float-fallback decision of its int8 artifact
         self._validation_reference: float | None = None
 
-    def saved_model(self, fmt: str) -> Path:
-        form = self.recipe.route(fmt).form
+    def backend(self, fmt: str) -> Backend:
+        cls = backend_class(fmt)
+        return cls(self.recipe.options_for(cls.options_type))
+
+    def saved_model(self, form: str) -> Path:
         if form not in self._saved_models:
             self._saved_models[form] = self.src.export_saved_model(self.work / f"saved_model-{form}", form)
         return self._saved_models[form]
@@ -38,8 +62,32 @@ class Builder:
                 self._onnx_fp32 = onnx_conv.onnx_static_batch(self.src.path, dst)
             else:
                 self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
-                    self.saved_model("onnx"), [t.name for t in self.src.inputs], dst)
+                    self.saved_model(self.recipe.route("onnx").form), [t.name for t in self.src.inputs], dst)
         return self._onnx_fp32
+
+    def start_kind(self, fmt: str) -> str:
+        """The recipe's start for ``fmt`` when this source can make it, else the backend's first one it can
+        (an .onnx source reaches OpenVINO through ONNX whatever the recipe prefers)."""
+        usable = check_route(self.src.kind, fmt)
+        preferred = self.recipe.route(fmt).start
+        return preferred if preferred in usable else usable[0]
+
+    def start(self, fmt: str) -> Start:
+        kind = self.start_kind(fmt)
+        if kind == SAVED_MODEL:
+            form = self.recipe.route(fmt).form
+            return Start(SAVED_MODEL, self.saved_model(form), form)
+        assert kind == ONNX, kind
+        return Start(ONNX, self.onnx_fp32(), None if self.src.kind == "onnx" else self.recipe.route("onnx").form)
+
+    def export(self, fmt: str, precision: str, out: Path, float_layers: tuple[str, ...] = ()) -> Path:
+        """Write ``fmt`` at ``precision`` into the directory ``out``; return the artifact's path."""
+        backend = self.backend(fmt)
+        spec = ExportSpec(precision, {t.name: t.shape for t in self.src.static_inputs()},
+                          self.calibration if precision == "int8" else None, float_layers)
+        dst = out / backend.artifact
+        backend.export(self.start(fmt), dst, spec)
+        return dst
 
     def build(self, fmt: str, precision: str) -> Path:
         key = (fmt, precision)
@@ -49,65 +97,20 @@ class Builder:
                 shutil.copytree(self._int8_with_fallback(fmt), out)
             else:
                 out.mkdir()
-                _EXPORTERS[fmt](self, out / FORMATS[fmt].artifact, precision)
+                self.export(fmt, precision, out)
             self._cache[key] = out
         return self._cache[key]
 
     def _int8_with_fallback(self, fmt: str) -> Path:
         """Search which layers stay float (converters/common/float_fallback) on the zoo's validation split."""
-        from edgekit.converters.common.float_fallback import FallbackDecision, choose_float_layers
-        from edgekit.runtime import open_session
+        from edgekit.converters.common.float_fallback import search_float_layers
 
-        zoo, artifact = self.src.zoo, FORMATS[fmt].artifact
-        if self._validation_reference is None:
-            self._validation_reference = zoo.validate(self.src.reference())[zoo.metric]
-        tolerance = self.recipe.float_fallback_tolerance
-        if zoo.metric_unit != "proportion":  # a proportion drops in points; other metrics relative to fp32
-            tolerance *= abs(self._validation_reference)
-        decision = FallbackDecision(zoo.metric, self._validation_reference, round(tolerance, 6), zoo.higher_is_better)
+        def build(layers: tuple[str, ...], trial: int) -> Path:
+            out = self.work / f"{fmt}-int8-trial{trial}"
+            out.mkdir()
+            return self.export(fmt, "int8", out, layers)
 
-        def build(layers: tuple[str, ...]) -> Path:
-            trial = self.work / f"{fmt}-int8-trial{len(decision.trials)}"
-            trial.mkdir()
-            _EXPORTERS[fmt](self, trial / artifact, "int8", layers)
-            return trial / artifact
-
-        def score(path: Path) -> float:
-            return zoo.validate(open_session(path).predict)[zoo.metric]
-
-        candidates = self.src.layer_names(self.recipe.float_fallback_types)
-        chosen = choose_float_layers(candidates, build, score, decision)
-        self.fallbacks[fmt] = {"candidates": candidates, "split": "validation", **decision.to_json()}
+        if self._validation_reference is None:  # fp32 on the validation split, once for every format
+            self._validation_reference = self.src.zoo.validate(self.src.reference())[self.src.zoo.metric]
+        chosen, self.fallbacks[fmt] = search_float_layers(self.src, self.recipe, build, self._validation_reference)
         return chosen.parent
-
-    def to_tflite(self, dst: Path, precision: str, float_layers: tuple[str, ...] = ()) -> None:
-        from edgekit.converters.tflite import saved_model_to_tflite
-
-        atomic_write_bytes(dst, saved_model_to_tflite(self.saved_model("tflite"), precision, self.calibration,
-                                                      float_layers))
-
-    def to_onnx(self, dst: Path, precision: str, float_layers: tuple[str, ...] = ()) -> None:
-        from edgekit.converters import onnx as onnx_conv
-
-        base = self.onnx_fp32()
-        if precision == "fp32":
-            shutil.copyfile(base, dst)
-        elif precision == "fp16":
-            onnx_conv.onnx_to_fp16(base, dst)
-        else:
-            onnx_conv.onnx_to_int8(base, dst, self.calibration, float_layers)
-
-    def to_openvino_ir(self, dst: Path, precision: str, float_layers: tuple[str, ...] = ()) -> None:
-        from edgekit.converters import openvino as ov_conv
-
-        shapes = {t.name: t.shape for t in self.src.static_inputs()}
-        nncf_options = {**self.recipe.nncf_options(), "float_layers": float_layers}
-        if self.src.kind == "onnx" or self.recipe.route("openvino-ir").start == "onnx":
-            ov_conv.onnx_to_openvino(self.onnx_fp32(), shapes, dst, precision, self.calibration, nncf_options)
-        else:
-            ov_conv.saved_model_to_openvino(self.saved_model("openvino-ir"), shapes, dst, precision,
-                                            self.calibration, nncf_options)
-
-
-# format name -> how the builder makes it
-_EXPORTERS = {"tflite": Builder.to_tflite, "onnx": Builder.to_onnx, "openvino-ir": Builder.to_openvino_ir}

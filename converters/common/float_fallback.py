@@ -88,3 +88,22 @@ def choose_float_layers(
     best_path, best = tried[chosen]
     decision.float_layers, decision.score, decision.reached = list(chosen), round(best, 6), ok(best)
     return best_path
+
+
+def search_float_layers(src, recipe, build: Callable[[tuple[str, ...], int], Path], reference: float) -> tuple[Path, dict]:
+    """Run the search for a zoo source (which has a validation split) with the recipe's candidates and
+    tolerance; ``build(layers, trial)`` writes one int8 artifact. Returns the chosen artifact and the record."""
+    from edgekit.runtime import open_session
+
+    zoo = src.zoo
+    tolerance = recipe.float_fallback_tolerance
+    if zoo.metric_unit != "proportion":  # a proportion drops in points; other metrics relative to fp32
+        tolerance *= abs(reference)
+    decision = FallbackDecision(zoo.metric, reference, round(tolerance, 6), zoo.higher_is_better)
+
+    def score(path: Path) -> float:
+        return zoo.validate(open_session(path).predict)[zoo.metric]
+
+    candidates = src.layer_names(recipe.float_fallback_types)
+    chosen = choose_float_layers(candidates, lambda layers: build(layers, len(decision.trials)), score, decision)
+    return chosen, {"candidates": candidates, "split": "validation", **decision.to_json()}

@@ -24,7 +24,7 @@ from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.pruning import PruneSpec
-from edgekit.converters.common.source import SourceModel, file_sha256, load_source
+from edgekit.converters.common.source import SourceModel, file_sha256, kind_of_spec, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import UsageError
@@ -57,20 +57,22 @@ def plan_jobs(targets: list[Target], precision: str | None, every: bool) -> list
 
 def check_supported(model: str, jobs: list[Job], prune: PruneSpec | None = None) -> None:
     """Reject requests no converter here can do, before any heavy import."""
-    if prune is not None and (model.endswith(".onnx") or Path(model).is_dir()):
+    from edgekit.converters.common.builder import check_route
+
+    kind = kind_of_spec(model)
+    if prune is not None and kind not in ("zoo", "keras"):
         raise UsageError(
             "Pruning needs the Keras model: it fine-tunes the weights after removing some.",
             got=f"{model} --prune {prune}",
             tip="Prune the original .keras model (or a zoo model by name), or convert without --prune.",
         )
-    if model.endswith(".onnx"):
-        bad = sorted({j.target.name for j in jobs if j.target.format == "tflite"})
-        if bad:
-            raise UsageError(
-                "Converting an .onnx model to LiteRT (.tflite) is not supported yet.",
-                got=f"{model} --target {', '.join(bad)}",
-                tip="Convert from the original Keras model or SavedModel, or pick an ONNX / OpenVINO target.",
-            )
+    for fmt in dict.fromkeys(j.target.format for j in jobs):
+        try:
+            check_route(kind, fmt)
+        except UsageError as exc:
+            bad = [j.target.name for j in jobs if j.target.format == fmt]
+            raise UsageError(exc.what, got=f"{model} --target {', '.join(dict.fromkeys(bad))}: {exc.got}",
+                             tip=exc.tip) from None
 
 
 @dataclass
@@ -165,14 +167,14 @@ def _prune_source(src: SourceModel, recipe: Recipe, spec: PruneSpec, train_path:
 
 
 def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str],
-              pruning: dict | None = None) -> dict:
+              export_route: dict, pruning: dict | None = None) -> dict:
     calib = data.calibration if job.precision == "int8" else None
     return {
         "edgekit_version": edgekit.__version__,
         "model": src.name,
         "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256},
         "recipe": recipe.name,
-        "export_route": vars(recipe.route(job.target.format)),
+        "export_route": export_route,
         "pruning": None if pruning is None else {"method": pruning["method"], "ratio": pruning["ratio"]},
         "target": job.target.name,
         "format": job.target.format,
@@ -229,7 +231,9 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                     reference=reference, primary_output=data.primary_output,
                     primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
                 )
-                meta = _metadata(src, recipe, job, data, files, pruning)
+                start = builder.start(t.format)
+                route = {"start": start.kind, "form": start.form}
+                meta = _metadata(src, recipe, job, data, files, route, pruning)
                 atomic_write_json(stage / "metadata.json", meta)
                 report = {
                     "schema": REPORT_SCHEMA,

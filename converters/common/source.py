@@ -15,11 +15,27 @@ from pathlib import Path
 import numpy as np
 
 from edgekit._lazy import quiet_tensorflow, require
+from edgekit.converters.backend import ONNX, SAVED_MODEL
 from edgekit.errors import InputFileError, UsageError, summarize
 from edgekit.runtime import TensorInfo, run_in_batches
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-KINDS = ("zoo", "keras", "saved_model", "onnx")
+# source kind -> the intermediates it can be made into: TensorFlow sources become a SavedModel (and ONNX through
+# it); an .onnx file only ONNX
+INTERMEDIATES_OF = {"zoo": (SAVED_MODEL, ONNX), "keras": (SAVED_MODEL, ONNX), "saved_model": (SAVED_MODEL, ONNX),
+                    "onnx": (ONNX,)}
+KINDS = tuple(INTERMEDIATES_OF)
+
+
+def kind_of_spec(spec: str) -> str:
+    """The source kind a model argument names, without loading anything (an unknown spec is left to
+    load_source, which explains it)."""
+    path = Path(spec)
+    if path.suffix == ".onnx":
+        return "onnx"
+    if path.suffix == ".keras":
+        return "keras"
+    return "saved_model" if path.is_dir() else "zoo"
 
 
 @dataclass
@@ -33,6 +49,11 @@ class SourceModel:
     zoo: object | None = None  # edgekit.zoo.ZooModel for zoo sources
     _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path
     _root: object = field(default=None, repr=False)  # a loaded SavedModel: keeps the signature's variables alive
+
+    @property
+    def intermediates(self) -> tuple[str, ...]:
+        """What exports can start from with this source (see converters.backend.INTERMEDIATES)."""
+        return INTERMEDIATES_OF[self.kind]
 
     @property
     def architecture(self) -> str:

@@ -1,14 +1,18 @@
 """Per-architecture conversion policy, declarative and looked up by name.
 
-A recipe says which exporter each format uses and which layers must stay float. It is policy only:
-the mechanics live in converters/common and the per-format hooks.
+A recipe says where each format's export starts, which typed options each backend gets (the backend's own
+frozen dataclass, e.g. OpenVINOOptions) and which layers may stay float. It is policy only: the mechanics live
+in converters/common and the per-format backends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgekit.converters.backend import INTERMEDIATES, ONNX, SAVED_MODEL
+from edgekit.converters.openvino import OpenVINOOptions
 from edgekit.errors import UsageError, did_you_mean
+from edgekit.formats import FORMATS
 
 
 @dataclass(frozen=True)
@@ -16,8 +20,12 @@ class Route:
     """Where a format's export starts: the canonical SavedModel of a Keras form (converters/common/keras_forms),
     or the fp32 ONNX export (which is itself made from the ONNX route's form)."""
 
-    start: str = "saved_model"  # "saved_model" or "onnx"
+    start: str = SAVED_MODEL  # one of converters.backend.INTERMEDIATES
     form: str = "native"
+
+    def __post_init__(self):
+        if self.start not in INTERMEDIATES:
+            raise ValueError(f"a route starts from one of {INTERMEDIATES}. Got: start={self.start!r}")
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,8 @@ class Recipe:
     name: str
     description: str
     routes: tuple[tuple[str, Route], ...]  # format name -> Route
-    float_layers: tuple[str, ...] = ()  # layer-name patterns kept in float for int8
+    options: tuple[object, ...] = ()  # typed backend options (at most one per backend); others get defaults
     calibration_samples: int = 200
-    nncf_fast_bias_correction: bool = True  # NNCF's default
-    nncf_minmax_ranges: bool = False  # global min/max activation ranges instead of NNCF's per-sample mean
     # int8 mixed precision by measurement (zoo models, which have a validation split): Keras layer classes
     # that may stay float, and the allowed drop of the task metric on validation: in points of a proportion,
     # else relative to fp32 (0.05 = 5 %).
@@ -39,18 +45,30 @@ class Recipe:
     prune_exclude: tuple[str, ...] = ()
     structured_pruning_unsupported: str | None = None
 
-    def nncf_options(self) -> dict:
-        return {"fast_bias_correction": self.nncf_fast_bias_correction, "minmax_ranges": self.nncf_minmax_ranges}
+    def __post_init__(self):
+        unknown = [f for f, _ in self.routes if f not in FORMATS]
+        kinds = [type(o) for o in self.options]
+        if unknown or len(set(kinds)) != len(kinds):
+            raise ValueError(f"recipe {self.name!r}: routes name known formats, options one per backend. "
+                             f"Got: unknown formats {unknown}, options {[k.__name__ for k in kinds]}")
 
     def route(self, fmt: str) -> Route:
-        return dict(self.routes)[fmt]
+        routes = dict(self.routes)
+        if fmt not in routes:
+            raise UsageError(f"Recipe '{self.name}' has no route to the format '{fmt}'.", got=f"routes to {list(routes)}",
+                             tip="Pick a target of another format, or add a route for it in converters/recipes.")
+        return routes[fmt]
+
+    def options_for(self, options_type: type):
+        """The recipe's options of a backend's type, or that backend's defaults."""
+        return next((o for o in self.options if isinstance(o, options_type)), options_type())
 
 
 _TF = (("tflite", Route()), ("onnx", Route()), ("openvino-ir", Route()))
 # Measured on lstm-forecast: ONNX and OpenVINO quantize the native LSTM op far better than an unrolled graph,
 # which is the only form LiteRT converts. OpenVINO starts from the ONNX export to get that op.
 _RECURRENT = (("tflite", Route(form="unrolled")), ("onnx", Route(form="onnx-lstm")),
-              ("openvino-ir", Route(start="onnx")))
+              ("openvino-ir", Route(start=ONNX)))
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -58,7 +76,7 @@ RECIPES: dict[str, Recipe] = {
         # Measured on face-id (held-out images, OpenVINO CPU): NNCF's fast bias correction lowered the int8
         # embedding SNR from 22.8 to 13.9 dB and logits from 15.8 to 11.8 dB, so it is off for this family.
         Recipe("cnn-resnet", "Convolutional network with residual blocks: every layer quantizes to int8.", _TF,
-               nncf_fast_bias_correction=False),
+               options=(OpenVINOOptions(fast_bias_correction=False),)),
         Recipe("cnn", "Plain convolutional network: every layer quantizes to int8.", _TF),
         # Measured on gnn-grid: all-int8 voltage-magnitude RMSE is 2.2-4.8x fp32, and floating every dense layer
         # still left 1.6-2.7x (the int8 adjacency products and residual adds remain): no float fallback here.
@@ -76,7 +94,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe("policy-mlp", "Q-network controller: int8 where the closed-loop return holds, float dense layers "
                "where it does not.", _TF, float_fallback_types=("Dense",), float_fallback_tolerance=0.05),
         Recipe("recurrent", "LSTM sequence model: unrolled for LiteRT, the native LSTM op for ONNX and OpenVINO.",
-               _RECURRENT, nncf_minmax_ranges=True,
+               _RECURRENT, options=(OpenVINOOptions(minmax_ranges=True),),
                structured_pruning_unsupported="removing LSTM units (four coupled gates each, recurrent weights) "
                "is not implemented; unstructured pruning works on the dense layers."),
         Recipe("transformer", "Transformer encoder: int8 where it holds; attention, LayerNorm or dense layers that "

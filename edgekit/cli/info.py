@@ -29,7 +29,7 @@ def targets(as_json: bool) -> None:
     click.echo(format_table(["target", "runtime", "format", "precisions", "default", "arch", "threads", "devices"], rows))
     click.echo("")
     for name, fmt in FORMATS.items():
-        click.echo(f"{name}: {fmt.description}; runs on {RUNTIMES[fmt.runtime]}")
+        click.echo(f"{name}: {fmt.description}; runs on {RUNTIMES[fmt.runtime].description}")
 
 
 @click.command()

@@ -13,14 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.errors import InputFileError, UsageError, did_you_mean
-
-# file suffix -> runtime name; runtime name -> module implementing `open_session`
-SUFFIX_RUNTIME = {".tflite": "litert", ".onnx": "onnxruntime", ".xml": "openvino"}
-_BACKENDS = {
-    "litert": "edgekit.runtime._litert",
-    "onnxruntime": "edgekit.runtime._onnxruntime",
-    "openvino": "edgekit.runtime._openvino",
-}
+from edgekit.formats import BY_SUFFIX, RUNTIMES
 
 
 @dataclass(frozen=True)
@@ -98,16 +91,16 @@ def open_session(
     the first one available is used. Default: CPU.
     """
     path = Path(path)
-    runtime = SUFFIX_RUNTIME.get(path.suffix)
-    if runtime is None:
+    fmt = BY_SUFFIX.get(path.suffix)
+    if fmt is None:
         raise UsageError(
-            f"Cannot tell which runtime runs '{path.name}'.{did_you_mean(path.suffix, SUFFIX_RUNTIME)}",
+            f"Cannot tell which runtime runs '{path.name}'.{did_you_mean(path.suffix, BY_SUFFIX)}",
             got=f"suffix {path.suffix!r}",
-            tip=f"Artifacts end in one of: {', '.join(SUFFIX_RUNTIME)}.",
+            tip=f"Artifacts end in one of: {', '.join(BY_SUFFIX)}.",
         )
     if not path.is_file():
         raise InputFileError("Model artifact not found.", got=str(path), tip="Check the path.")
-    backend = importlib.import_module(_BACKENDS[runtime])
+    backend = importlib.import_module(RUNTIMES[fmt.runtime].session_module)
     return backend.open_session(path, threads=threads, devices=devices)
 
 
