@@ -1,4 +1,6 @@
 """edgekit.converters: prune, export and quantize models per format, and verify them with real runtimes.
 
-``common/`` holds the format-agnostic logic; ``tflite``, ``onnx`` and ``openvino`` are thin per-format hooks.
+``backend.py`` says what a format backend is; ``tflite``, ``onnx`` and ``openvino`` hold one backend class each,
+registered by name in edgekit.formats.FORMATS. ``common/`` holds everything format-agnostic; ``recipes/`` the
+per-architecture policy.
 """

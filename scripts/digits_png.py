@@ -39,7 +39,7 @@ def main() -> None:
     from edgekit.runtime import open_session
     from edgekit.zoo import digits
 
-    mod = importlib.import_module(f"edgekit.zoo.{MODULES[args.model]}")
+    mod = importlib.import_module(f"edgekit.zoo.{MODULES[args.model]}.model")
     rows = [("fp32 Keras", mod.generate(digits.keras_predict(mod.load_model()), "heldout", args.n))]
     build = Path(args.build or f"build/{args.model}")
     for target_dir in sorted(p for p in build.iterdir() if (p / "int8").is_dir()):

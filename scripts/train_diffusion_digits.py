@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import diffusion_digits as dd
+from edgekit.zoo.diffusion_digits import model as dd, task as ddt
 from edgekit.zoo import digits
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
@@ -45,16 +45,16 @@ def main() -> None:
     steps_per_epoch = len(x) // 64
     lr = keras.optimizers.schedules.CosineDecay(1e-3, args.epochs * steps_per_epoch, alpha=0.05)
     opt = keras.optimizers.Adam(lr)
-    ab_table = tf.constant(dd.alpha_bar(np.arange(dd.T)), tf.float32)
-    emb_table = tf.constant(dd.time_embedding(np.arange(dd.T)))
+    ab_table = tf.constant(ddt.alpha_bar(np.arange(ddt.T)), tf.float32)
+    emb_table = tf.constant(ddt.time_embedding(np.arange(ddt.T)))
 
     @tf.function
     def step(x0):
         n = tf.shape(x0)[0]
-        t = tf.random.uniform((n,), 0, dd.T, dtype=tf.int32)
+        t = tf.random.uniform((n,), 0, ddt.T, dtype=tf.int32)
         ab = tf.reshape(tf.gather(ab_table, t), (-1, 1, 1, 1))
         eps = tf.random.normal(tf.shape(x0))
-        feeds = {dd.NOISY: tf.sqrt(ab) * x0 + tf.sqrt(1 - ab) * eps, dd.TIME: tf.gather(emb_table, t)}
+        feeds = {dd.NOISY: tf.sqrt(ab) * x0 + tf.sqrt(1 - ab) * eps, ddt.TIME: tf.gather(emb_table, t)}
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(feeds, training=True)[dd.OUTPUT] - eps))
         opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
@@ -68,7 +68,7 @@ def main() -> None:
         losses = [float(step(batch)) for batch in data]
         line = f"epoch {epoch:3d}  loss {np.mean(losses):.4f}  ({time.time() - started:.0f} s)"
         if (epoch + 1) % args.check_every == 0 or epoch + 1 == args.epochs:
-            m = digits.judge_metrics(dd.generate(dd.keras_predict(ema), "validation"))
+            m = digits.judge_metrics(dd.generate(digits.keras_predict(ema), "validation"))
             if m["judge_frechet"] < best:
                 best, best_epoch, best_weights = m["judge_frechet"], epoch, ema.get_weights()
             line += (f"  validation Fréchet {m['judge_frechet']:6.2f}  confidence {m['mean_confidence']:.3f}  "

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import dqn_cartpole as dq
+from edgekit.zoo.dqn_cartpole import model as dq
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

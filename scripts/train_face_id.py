@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import face_id, orl
+from edgekit.zoo.face_id import model as face_id, orl
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from edgekit.zoo import digits
-from edgekit.zoo import gan_digits as gd
+from edgekit.zoo.gan_digits import model as gd
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

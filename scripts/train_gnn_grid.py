@@ -2,7 +2,7 @@
 
     python scripts/train_gnn_grid.py [--epochs 300] [--seed 0]
 
-Samples come from edgekit.zoo.grid (train seed-split 0; the epoch is chosen on validation split 1; held-out
+Samples come from edgekit.zoo.gnn_grid.grid (train seed-split 0; the epoch is chosen on validation split 1; held-out
 split 2 is scored only at the end). Writes edgekit/zoo/weights/gnn_grid.weights.h5 and gnn_grid.json.
 """
 
@@ -18,8 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import gnn_grid as gg
-from edgekit.zoo import grid
+from edgekit.zoo.gnn_grid import grid, model as gg
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

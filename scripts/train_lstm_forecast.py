@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import lstm_forecast as lf
+from edgekit.zoo.lstm_forecast import model as lf
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

@@ -3,7 +3,7 @@
     python scripts/train_plate_ocr.py [--train 40000] [--epochs 14] [--seed 0]
 
 Writes edgekit/zoo/weights/plate_ocr.weights.h5 and plate_ocr.json (training record). Plates are rendered
-from training seed 0 (edgekit.zoo.plates); the epoch is chosen on validation seed 2; held-out seed 1 is scored
+from training seed 0 (edgekit.zoo.plate_ocr.plates); the epoch is chosen on validation seed 2; held-out seed 1 is scored
 only at the end, for the record. Needs fonts-wqy-microhei (or fonts-noto-cjk). About 15 minutes on 2 cores.
 """
 
@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import plate_ocr, plates
+from edgekit.zoo.plate_ocr import model as plate_ocr, plates
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

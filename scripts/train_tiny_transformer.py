@@ -2,7 +2,7 @@
 
     python scripts/train_tiny_transformer.py [--epochs 40] [--seed 0]
 
-Clips are synthesised by edgekit.zoo.speech with espeak-ng (apt-get install espeak-ng) from training voices
+Clips are synthesised by edgekit.zoo.tiny_transformer.speech with espeak-ng (apt-get install espeak-ng) from training voices
 only; the epoch is chosen on validation voices; held-out voices are scored only at the end, for the record.
 Both models get the same clips, epochs and optimiser. Writes edgekit/zoo/weights/tiny_transformer.weights.h5
 and tiny_transformer.json (baseline and training record).
@@ -20,8 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.zoo import speech
-from edgekit.zoo import tiny_transformer as tt
+from edgekit.zoo.tiny_transformer import model as tt, speech
 
 OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 

@@ -21,7 +21,6 @@ class Target:
     default_precision: str
     arch: str
     threads: int
-    static_batch: bool
     devices: tuple[str, ...]
     device_requirements: tuple[str, ...]
     source: str = ""  # where the definition was read from
@@ -37,9 +36,18 @@ class Target:
 
 
 _REQUIRED = {f.name for f in fields(Target)} - {"source"}
+# keys older target files carry that no longer mean anything, and why
+_RETIRED = {"static_batch": "every target compiles a static batch of 1 (edgekit 0.1 never read this key)"}
 
 
 def _parse(data: dict, source: str) -> Target:
+    retired = sorted(set(data) & set(_RETIRED))
+    if retired:
+        raise InputFileError(
+            f"Target file {source} has the retired key '{retired[0]}': {_RETIRED[retired[0]]}.",
+            got=f"{retired[0]} = {data[retired[0]]!r}",
+            tip=f"Delete the line '{retired[0]} = ...' from {source}.",
+        )
     unknown = sorted(set(data) - _REQUIRED)
     if unknown:
         hint = did_you_mean(unknown[0], _REQUIRED)

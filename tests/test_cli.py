@@ -48,7 +48,6 @@ def test_targets_lists_the_four_devices_with_their_runtime():
     assert rows["raspberry-pi-4"]["format"] == "tflite"
     assert rows["jetson-orin-nano"]["devices"][:2] == ["TensorrtExecutionProvider", "CUDAExecutionProvider"]
     assert rows["intel-core-ultra-npu"]["devices"] == ["NPU", "CPU"]
-    assert rows["intel-core-ultra-npu"]["static_batch"] is True
     table = run_cli("targets").stdout
     assert "jetson-orin-nano" in table and "onnxruntime" in table
 

@@ -29,7 +29,7 @@ def _report(model_dir, target, precision):
 
 def test_every_artifact_is_written_with_report_and_metadata(face_build):
     model_dir, summary = face_build
-    assert len(summary["artifacts"]) == 9
+    assert len(summary.artifacts) == 9
     for target in TARGETS:
         for precision in ("fp32", "fp16", "int8"):
             d = model_dir / target / precision
@@ -50,7 +50,7 @@ def test_every_artifact_is_written_with_report_and_metadata(face_build):
 @pytest.mark.parametrize("target", TARGETS)
 def test_int8_top1_within_one_point_of_fp32_on_each_runtime(face_build, target):
     model_dir, summary = face_build
-    fp32 = summary["reference_metrics"]["top1"]
+    fp32 = summary.reference_metrics["top1"]
     r = _report(model_dir, target, "int8")
     assert r["metrics"]["n_heldout"] == 160
     assert r["metrics"]["top1"] >= fp32 - 0.01, r["metrics"]
@@ -67,8 +67,8 @@ def test_float_artifacts_match_keras(face_build, target):
 
 def test_model_beats_eigenfaces_baseline(face_build):
     _, summary = face_build
-    assert summary["reference_metrics"]["top1"] > summary["baseline"]["eigenfaces_1nn_top1"]
-    assert 0 <= summary["reference_metrics"]["stranger_reject_rate"] <= 1
+    assert summary.reference_metrics["top1"] > summary.baseline["eigenfaces_1nn_top1"]
+    assert 0 <= summary.reference_metrics["stranger_reject_rate"] <= 1
 
 
 def test_int8_tflite_is_full_integer_and_runs_by_name(face_build):

@@ -19,10 +19,10 @@ def _jobs(target, precision):
 def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model):
     summary = convert(str(user_model["keras"]), _jobs("intel-core-ultra-npu", None), tmp_path,
                       calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
-    (row,) = summary["artifacts"]
-    assert row["precision"] == "int8"  # the NPU target's default
-    assert summary["reference_metrics"]["top1"] == user_model["top1"]
-    assert abs(row["value"] - user_model["top1"]) <= 0.02
+    (row,) = summary.artifacts
+    assert row.precision == "int8"  # the NPU target's default
+    assert summary.reference_metrics["top1"] == user_model["top1"]
+    assert abs(row.value - user_model["top1"]) <= 0.02
     meta = json.loads((tmp_path / "digits" / "intel-core-ultra-npu" / "int8" / "metadata.json").read_text())
     assert meta["source"]["kind"] == "keras" and meta["calibration"]["origin"] == "--calib file"
     assert meta["inputs"] == [{"name": "pixels", "shape": [1, 8, 8, 1], "dtype": "float32"}]
@@ -31,9 +31,9 @@ def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model):
 def test_saved_model_to_tflite_int8(tmp_path, user_model):
     summary = convert(str(user_model["saved_model"]), _jobs("raspberry-pi-4", "int8"), tmp_path,
                       calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
-    (row,) = summary["artifacts"]
-    assert abs(row["value"] - user_model["top1"]) <= 0.02
-    s = open_session(row["path"])
+    (row,) = summary.artifacts
+    assert abs(row.value - user_model["top1"]) <= 0.02
+    s = open_session(row.path)
     assert s.inputs[0].name == "pixels" and s.inputs[0].dtype == "int8"
 
 
@@ -41,10 +41,10 @@ def test_onnx_to_jetson_fp16_and_npu_int8(tmp_path, user_model, user_onnx):
     jobs = _jobs("jetson-orin-nano", "fp16") + _jobs("intel-core-ultra-npu", "int8")
     summary = convert(str(user_onnx), jobs, tmp_path, calib_path=str(user_model["calib"]),
                       eval_path=str(user_model["eval"]))
-    assert summary["source"]["kind"] == "onnx"
-    for row in summary["artifacts"]:
-        assert abs(row["value"] - user_model["top1"]) <= 0.02, row
-        assert row["top1_agreement"] >= 0.95
+    assert summary.source["kind"] == "onnx"
+    for row in summary.artifacts:
+        assert abs(row.value - user_model["top1"]) <= 0.02, row
+        assert row.top1_agreement >= 0.95
 
 
 def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
@@ -52,9 +52,9 @@ def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
                 "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["evaluated_on"].startswith("calibration data")
-    (row,) = summary["artifacts"]
-    assert row["value"] is None and row["top1_agreement"] == 1.0
+    assert summary.evaluated_on.startswith("calibration data")
+    (row,) = summary.artifacts
+    assert row.value is None and row.top1_agreement == 1.0
 
 
 def test_calibration_fed_by_name_for_two_input_model(tmp_path, digits):
@@ -77,10 +77,10 @@ def test_calibration_fed_by_name_for_two_input_model(tmp_path, digits):
     np.savez(tmp_path / "eval.npz", zeta=xh, alpha=side(xh), labels=yh)
     summary = convert(str(tmp_path / "two.keras"), _jobs("raspberry-pi-5", "int8") + _jobs("jetson-orin-nano", "int8"),
                       tmp_path / "out", calib_path=str(tmp_path / "calib.npz"), eval_path=str(tmp_path / "eval.npz"))
-    ref = summary["reference_metrics"]["top1"]
+    ref = summary.reference_metrics["top1"]
     assert ref > 0.8
-    for row in summary["artifacts"]:
-        assert abs(row["value"] - ref) <= 0.03, row
+    for row in summary.artifacts:
+        assert abs(row.value - ref) <= 0.03, row
 
 
 def test_users_keras_lstm_gets_the_recurrent_recipe(tmp_path, digits):
@@ -104,9 +104,9 @@ def test_users_keras_lstm_gets_the_recurrent_recipe(tmp_path, digits):
                 "--out", str(tmp_path / "build"), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["recipe"] == "recurrent"
-    for row in summary["artifacts"]:
-        assert row["value"] >= keras_top1 - 0.03, row
+    assert summary.recipe == "recurrent"
+    for row in summary.artifacts:
+        assert row.value >= keras_top1 - 0.03, row
     ops = {n.op_type for n in onnx.load(str(tmp_path / "build/rows/jetson-orin-nano/int8/model.onnx")).graph.node}
     assert "LSTM" in ops
 
@@ -125,3 +125,40 @@ def test_users_openvino_ir_with_a_dynamic_batch_runs_at_any_batch(tmp_path):
         feed = np.arange(batch * 4, dtype=np.float64).reshape(batch, 4)
         (out,) = s.run({"x": feed}).values()
         np.testing.assert_allclose(out, feed @ weights, rtol=1e-6)
+
+
+def test_the_model_directory_lists_every_artifact_whichever_run_made_it(tmp_path, user_model):
+    """--target all, then one target again: summary.json / report.md still list all twelve artifacts, each with
+    when it was built; an artifact of another version of the model in the same directory is named, not listed."""
+    import shutil
+
+    import keras
+
+    args = dict(calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
+    every = convert(str(user_model["keras"]), plan_jobs(list(_all_targets()), None, every=True), tmp_path, **args)
+    assert len(every.artifacts) == 12
+    first = {r.name: r.built_at for r in every.artifacts}
+    again = convert(str(user_model["keras"]), _jobs("raspberry-pi-5", "int8"), tmp_path, **args)
+    assert [r.name for r in again.artifacts] == [r.name for r in every.artifacts]  # all twelve, same order
+    rebuilt = [r.name for r in again.artifacts if r.built_at != first[r.name]]
+    assert rebuilt == ["raspberry-pi-5 int8"] and again.not_listed == ()
+    on_disk = json.loads((tmp_path / "digits" / "summary.json").read_text())
+    assert len(on_disk["artifacts"]) == 12 and all(a["built_at"] for a in on_disk["artifacts"])
+    assert (tmp_path / "digits" / "report.md").read_text().count("| raspberry-pi-4 ") == 3
+
+    # a retrained model of the same name: its old artifacts are not compared as if they were its own
+    model = keras.saving.load_model(user_model["keras"])
+    model.set_weights([w * 1.01 for w in model.get_weights()])
+    other = tmp_path / "retrained"
+    other.mkdir()
+    model.save(other / "digits.keras")
+    changed = convert(str(other / "digits.keras"), _jobs("jetson-orin-nano", "fp32"), tmp_path, **args)
+    assert [r.name for r in changed.artifacts] == ["jetson-orin-nano fp32"]
+    assert len(changed.not_listed) == 11 and all("another version of the source" in n for n in changed.not_listed)
+    shutil.rmtree(other)
+
+
+def _all_targets():
+    from edgekit.targets import builtin_targets
+
+    return builtin_targets().values()

@@ -63,17 +63,48 @@ def bundles(tmp_path_factory):
     return out
 
 
+WORKSTATION_ONLY = ("keras", "tensorflow", "tf2onnx", "onnx", "nncf", "torch", "edgekit.converters", "edgekit.cli")
+
+
+def _lib_imports(bundle: Path) -> dict[str, set[str]]:
+    """Every module each lib/ file of the bundle imports (absolute imports, wherever in the file)."""
+    import ast
+
+    out = {}
+    with tarfile.open(bundle) as tar:
+        for m in tar.getmembers():
+            if m.name.startswith("lib/") and m.name.endswith(".py"):
+                tree = ast.parse(tar.extractfile(m).read())
+                out[m.name] = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | {
+                    n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    return out
+
+
+def _assert_device_side_only(bundle: Path, package: str) -> None:
+    """lib/ holds no workstation code: nothing imports Keras, TensorFlow or the converters, and the only zoo model
+    code is the app's own model's task module."""
+    imports = _lib_imports(bundle)
+    bad = {f: sorted(m for m in mods if m.split(".")[0] in WORKSTATION_ONLY or m.startswith(WORKSTATION_ONLY))
+           for f, mods in imports.items()}
+    assert not any(bad.values()), {f: b for f, b in bad.items() if b}
+    zoo = sorted(f for f in imports if f.startswith("lib/edgekit/zoo/") and f.count("/") > 3)
+    assert zoo == [f"lib/edgekit/zoo/{package}/__init__.py", f"lib/edgekit/zoo/{package}/task.py"], zoo
+
+
 def test_packaging_is_deterministic_and_complete(bundles):
     assert bundles["int8"].read_bytes() == bundles["again"].read_bytes()
     with tarfile.open(bundles["int8"]) as tar:
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
     assert {"app/app.py", "model/model.tflite", "model/report.json", "data/demo.npz", "data/eval.npz",
-            "lib/edgekit/runtime/_litert.py", "lib/edgekit/device/__main__.py"} <= set(names)
+            "lib/edgekit/runtime/_litert.py", "lib/edgekit/agent/__main__.py"} <= set(names)
     assert not any(n.startswith("lib/edgekit/cli") or "converters" in n for n in names)
     assert set(manifest["files"]) == set(names) - {"manifest.json"}
     assert manifest["runtime"] == "litert" and "ai-edge-litert==2.3.*" in manifest["requirements"]
     assert manifest["entry_point"] == "app/app.py" and manifest["precision"] == "int8"
+    assert manifest["python"] == "<3.12,>=3.11"  # pyproject's requires-python
+    assert not any(n.startswith("lib/edgekit/runtime/_onnxruntime") for n in names)  # only the target's runtime
+    _assert_device_side_only(bundles["int8"], "face_id")
 
 
 def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
@@ -238,6 +269,7 @@ def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory
     assert r.returncode == 0, r.stderr
     inv = _inventory(sshd, root / "inv.toml", "dev", root / "device")
     bundle = root / "dist" / f"{app}-{target}-{precision}.tar.gz"
+    _assert_device_side_only(bundle, app.replace("-", "_"))
     assert run_cli("flash", str(bundle), "dev", "--inventory", str(inv)).returncode == 0
     r = run_cli("run", "--inventory", str(inv), "dev", "--demo", "--json")
     assert r.returncode == 0, r.stderr

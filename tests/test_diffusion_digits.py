@@ -11,7 +11,7 @@ from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.errors import UsageError
 from edgekit.runtime import open_session
 from edgekit.targets import resolve_targets
-from edgekit.zoo import diffusion_digits as dd
+from edgekit.zoo.diffusion_digits import model as ddm, task as dd
 from edgekit.zoo import digits
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
@@ -59,7 +59,7 @@ def test_time_embedding_tells_every_timestep_apart():
 
 
 def test_calibration_covers_every_sampler_timestep_equally():
-    calib = dd.calibration_inputs(200)
+    calib = ddm.calibration_inputs(200)
     assert calib[dd.NOISY].shape == (200, 28, 28, 1) and calib[dd.TIME].shape == (200, dd.EMBED)
     rows, counts = np.unique(calib[dd.TIME], axis=0, return_counts=True)
     assert len(rows) == dd.STEPS and set(counts) == {200 // dd.STEPS}
@@ -70,7 +70,7 @@ def test_calibration_covers_every_sampler_timestep_equally():
 
 def test_fp32_samples_are_recognisable_digits(diffusion_build):
     _, summary = diffusion_build
-    ref = summary["reference_metrics"]
+    ref = summary.reference_metrics
     assert ref["mean_confidence"] >= 0.8 and ref["classes_covered"] >= 9, ref
     assert ref["psnr_vs_fp32_db"] == 120.0 and ref["n_generated"] == dd.N_EVAL and ref["steps"] == dd.STEPS
 

@@ -9,7 +9,7 @@ import pytest
 
 from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.targets import resolve_targets
-from edgekit.zoo import dqn_cartpole as dq
+from edgekit.zoo.dqn_cartpole import model as dq
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 
@@ -44,15 +44,15 @@ def test_closed_loop_evaluation_is_seeded_and_scores_policies():
 
 def test_fp32_policy_balances_every_heldout_episode(dqn_build):
     _, summary = dqn_build
-    assert summary["reference_metrics"]["mean_return"] >= 475
-    assert summary["reference_metrics"]["n_episodes"] == 100
+    assert summary.reference_metrics["mean_return"] >= 475
+    assert summary.reference_metrics["n_episodes"] == 100
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_int8_policy_keeps_95_percent_of_the_return_in_the_loop(dqn_build, target):
     model_dir, summary = dqn_build
     r = json.loads((model_dir / target / "int8" / "report.json").read_text())
-    assert r["metrics"]["mean_return"] >= 0.95 * summary["reference_metrics"]["mean_return"], r["float_fallback"]
+    assert r["metrics"]["mean_return"] >= 0.95 * summary.reference_metrics["mean_return"], r["float_fallback"]
     fallback = r["float_fallback"]
     assert fallback["tolerance"] == pytest.approx(0.05 * fallback["reference"])
     all_int8 = fallback["trials"][0]

@@ -46,7 +46,7 @@ def test_judge_tells_real_digits_from_noise():
 
 def test_fp32_digits_are_recognisable_and_diverse(gan_build):
     _, summary = gan_build
-    ref = summary["reference_metrics"]
+    ref = summary.reference_metrics
     assert ref["mean_confidence"] >= 0.8 and ref["classes_covered"] >= 9, ref
     assert ref["psnr_vs_fp32_db"] == 120.0 and ref["n_generated"] == 1000
 

@@ -12,7 +12,8 @@ from edgekit.converters.recipes import get_recipe
 from edgekit.errors import UsageError
 from edgekit.runtime import open_session
 from edgekit.targets import resolve_targets
-from edgekit.zoo import ZOO, lstm_forecast, taylor
+from edgekit.zoo import ZOO
+from edgekit.zoo.lstm_forecast import model as lstm_forecast, taylor
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 
@@ -93,22 +94,22 @@ def test_keras_forms_compute_the_same_function():
 
 def test_model_beats_seasonal_naive(lstm_build):
     _, summary = lstm_build
-    assert summary["reference_metrics"]["mae_mw"] < summary["baseline"]["weekly_naive_mae_mw"]
-    assert summary["reference_metrics"]["mae_mw"] < summary["baseline"]["daily_naive_mae_mw"]
-    assert summary["metric_info"] == {"name": "mae_mw", "unit": "MW", "higher_is_better": False}
+    assert summary.reference_metrics["mae_mw"] < summary.baseline["weekly_naive_mae_mw"]
+    assert summary.reference_metrics["mae_mw"] < summary.baseline["daily_naive_mae_mw"]
+    assert summary.metric.to_json() == {"name": "mae_mw", "unit": "MW", "higher_is_better": False}
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_precision_stays_within_five_percent_of_fp32(lstm_build, target):
     model_dir, summary = lstm_build
-    fp32 = summary["reference_metrics"]["mae_mw"]
+    fp32 = summary.reference_metrics["mae_mw"]
     for precision in ("fp32", "fp16", "int8"):
         r = _report(model_dir, target, precision)
         assert r["metrics"]["n_windows"] == 997
         assert r["metrics"]["mae_mw"] <= fp32 * 1.05, (precision, r["metrics"])
         assert "top1_agreement" not in r["agreement"]  # a forecast has no classes
-    rows = [a for a in summary["artifacts"] if a["target"] == target]
-    assert all(a["delta_points"] is None and abs(a["delta_percent"]) < 5 for a in rows)
+    rows = [a for a in summary.artifacts if a.target == target]
+    assert all(a.delta_points is None and abs(a.delta_percent) < 5 for a in rows)
 
 
 def test_wrong_window_length_or_feature_count_is_one_clear_error(lstm_build):

@@ -10,7 +10,7 @@ import pytest
 from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.errors import DataError
 from edgekit.targets import resolve_targets
-from edgekit.zoo import plate_ocr, plates
+from edgekit.zoo.plate_ocr import plates, task
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 
@@ -31,12 +31,12 @@ def test_rendering_is_deterministic_per_seed_and_index():
     assert a.shape == (6, plates.HEIGHT, plates.WIDTH, 3) and a.dtype == np.float32
     assert 0.0 <= a.min() and a.max() <= 1.0 and a.std() > 0.05
     for text in ta:
-        assert text[0] in plates.PROVINCES and text[1] in plates.LETTERS and len(text) == 7
+        assert text[0] in task.PROVINCES and text[1] in task.LETTERS and len(text) == 7
         assert not set(text) & {"I", "O"}
 
 
 def test_every_province_glyph_renders_distinctly():
-    glyphs = {ch: np.asarray(plates._glyph(ch)) for ch in plates.PROVINCES}
+    glyphs = {ch: np.asarray(plates._glyph(ch)) for ch in task.PROVINCES}
     assert all(g.max() == 255 for g in glyphs.values())  # the font has the glyph (not an empty box)
     flat = np.stack([g.ravel() for g in glyphs.values()]).astype(np.float32)
     assert len(np.unique(flat, axis=0)) == 31
@@ -61,21 +61,21 @@ def test_decode_respects_what_each_position_may_hold():
             logits[i, j, plates.ALPHABET.index(ch)] = 5.0
     logits[0, 0, plates.ALPHABET.index("7")] = 9.0  # a digit can never be the province
     assert plates.decode(logits) == truth
-    assert plate_ocr.score(["粤B12345", "京AD7Z9Z"], truth) == {
+    assert task.score(["粤B12345", "京AD7Z9Z"], truth) == {
         "exact_match": 0.5, "char_accuracy": 13 / 14, "province_accuracy": 1.0}
 
 
 def test_fp32_reads_ninety_percent_of_heldout_plates_exactly(plate_build):
     _, summary = plate_build
-    assert summary["reference_metrics"]["n_heldout"] == 1000
-    assert summary["reference_metrics"]["exact_match"] >= 0.90
-    assert summary["reference_metrics"]["char_accuracy"] >= 0.98
+    assert summary.reference_metrics["n_heldout"] == 1000
+    assert summary.reference_metrics["exact_match"] >= 0.90
+    assert summary.reference_metrics["char_accuracy"] >= 0.98
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_int8_exact_match_within_two_points_on_each_runtime(plate_build, target):
     model_dir, summary = plate_build
-    fp32 = summary["reference_metrics"]["exact_match"]
+    fp32 = summary.reference_metrics["exact_match"]
     for precision in ("fp16", "int8"):
         r = json.loads((model_dir / target / precision / "report.json").read_text())
         assert r["metrics"]["exact_match"] >= fp32 - 0.02, (precision, r["metrics"])

@@ -49,13 +49,24 @@ def test_wilson_interval_matches_known_values():
     assert sample_count({"top1": 0.9, "n_heldout": 160}) == 160 and sample_count({"top1": 0.9}) is None
 
 
-def test_gates_name_what_was_violated():
-    from edgekit.reporting.gates import Gates, drop_of, violations
+def test_metric_decides_how_a_drop_reads():
+    from edgekit.reporting.metric import Metric
 
-    assert drop_of(0.97, 0.99, True, True) == pytest.approx(2.0)  # points
-    assert drop_of(440.0, 400.0, False, False) == pytest.approx(10.0)  # % worse for an error in MW
-    rows = [{"name": "pi int8", "drop": 1.5, "p99_ms": 3.0, "size_bytes": 3 * 2**20, "proportion": True},
-            {"name": "npu int8", "drop": 0.2, "p99_ms": 30.0, "size_bytes": 6 * 2**20, "proportion": True}]
+    top1, mae = Metric("top1"), Metric("mae_mw", "MW", higher_is_better=False)
+    assert top1.drop(0.97, 0.99) == pytest.approx(2.0) and top1.drop_symbol == "pt"  # points
+    assert mae.drop(440.0, 400.0) == pytest.approx(10.0) and mae.drop_symbol == "%"  # % worse for an error in MW
+    assert mae.drop(360.0, 400.0) == pytest.approx(-10.0) and mae.change(360.0, 400.0) == pytest.approx(-10.0)
+    assert top1.tolerance(0.005, 0.9) == 0.005 and mae.tolerance(0.05, 400.0) == pytest.approx(20.0)
+    assert top1.interval(0.9875, 160) == [0.9556, 0.9966] and mae.interval(0.5, 160) is None  # README: [0.956, 0.997]
+    lo, hi = top1.drop_interval(0.98, 0.99, 400)
+    assert lo < 1.0 < hi  # 1 point worse, with its interval in points
+    assert Metric("error_rate", higher_is_better=False).drop_interval(0.02, 0.01, 400) == [lo, hi]
+
+
+def test_gates_name_what_was_violated():
+    from edgekit.reporting.gates import GateRow, Gates, violations
+
+    rows = [GateRow("pi int8", 3 * 2**20, 3.0, 1.5), GateRow("npu int8", 6 * 2**20, 30.0, 0.2)]
     found = violations(rows, Gates(max_accuracy_drop=1.0, max_p99_ms=20, max_size_mb=5))
     assert found == ["--max-accuracy-drop 1: pi int8 drops 1.50 pt", "--max-p99-ms 20: npu int8 p99 30.000 ms",
                      "--max-size-mb 5: npu int8 is 6.00 MB"]

@@ -67,7 +67,7 @@ def test_unstructured_masks_hold_exactly_after_fine_tuning(user_model, digits):
 
 
 def test_structured_rebuild_matches_the_masked_resnet_before_fine_tuning():
-    from edgekit.zoo import face_id
+    from edgekit.zoo.face_id import model as face_id
 
     model = face_id.load_model()
     graph = channel_groups.analyse(model, exclude=("stem_conv",))
@@ -108,16 +108,16 @@ def test_pruned_users_model_through_every_export_path(tmp_path, user_model, digi
                 "--eval", str(user_model["eval"]), "--out", str(tmp_path / "build"), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["model"] == f"digits-{parse_prune(method).tag}"
-    assert summary["pruning"]["fine_tuning"]["distilled_from_unpruned"]
-    assert summary["reference_metrics"]["top1"] > user_model["top1"] - 0.05
-    for row in summary["artifacts"]:
-        assert row["value"] > user_model["top1"] - 0.08, row
-        report = json.loads((tmp_path / "build" / summary["model"] / row["target"] / "int8" / "report.json").read_text())
+    assert summary.model == f"digits-{parse_prune(method).tag}"
+    assert summary.pruning["fine_tuning"]["distilled_from_unpruned"]
+    assert summary.reference_metrics["top1"] > user_model["top1"] - 0.05
+    for row in summary.artifacts:
+        assert row.value > user_model["top1"] - 0.08, row
+        report = json.loads((tmp_path / "build" / summary.model / row.target / "int8" / "report.json").read_text())
         assert report["metadata"]["pruning"] == {"method": method.split(":")[0], "ratio": float(method.split(":")[1])}
         assert 0 < report["artifact"]["gzip_bytes"] < report["artifact"]["size_bytes"]
     if method.startswith("structured"):
-        assert summary["pruning"]["macs"]["after"] < summary["pruning"]["macs"]["before"]
+        assert summary.pruning["macs"]["after"] < summary.pruning["macs"]["before"]
 
 
 def test_prune_sweep_writes_a_table_and_charts(tmp_path, user_model, digits):
@@ -142,3 +142,7 @@ def test_prune_sweep_writes_a_table_and_charts(tmp_path, user_model, digits):
     md = (sweep_dir / "sweep.md").read_text()
     assert "| raspberry-pi-5 | int8" in md and "![raspberry-pi-5-int8.svg]" in md
     assert "speed-up" in r.stdout and "digits-sweep-unstructured" in r.stdout
+    # the sweep's conversions live in its own directory: build/digits/ (another run's record) is not touched
+    assert [p.name for p in (tmp_path / "build").iterdir()] == ["digits-sweep-unstructured"]
+    assert {p.name for p in sweep_dir.iterdir() if p.is_dir()} == {"digits", "digits-unstructured50",
+                                                                    "digits-unstructured80"}

@@ -27,7 +27,7 @@ def run(tmp_path_factory, user_model):
     jobs = [j for j in jobs if j.precision in ("fp32", "int8")]
     summary = convert(str(user_model["keras"]), jobs, out, calib_path=str(user_model["calib"]),
                       eval_path=str(user_model["eval"]))
-    return out / "digits", summary
+    return out / "digits", summary.to_json()  # the summary as summary.json holds it
 
 
 def test_every_report_kind_validates(run):

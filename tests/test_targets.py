@@ -14,7 +14,6 @@ precisions = ["fp16"]
 default_precision = "fp16"
 arch = "aarch64"
 threads = 2
-static_batch = true
 devices = ["CPUExecutionProvider"]
 device_requirements = ["numpy", "onnxruntime"]
 """
@@ -55,3 +54,24 @@ def test_unknown_target_suggests_closest():
     with pytest.raises(UsageError) as e:
         load_target("jetson-orin")
     assert "Did you mean 'jetson-orin-nano'?" in e.value.message
+
+
+def test_a_retired_key_says_why_and_what_to_do(tmp_path):
+    f = tmp_path / "old.toml"
+    f.write_text(GOOD + "static_batch = true\n")
+    with pytest.raises(InputFileError, match="retired key 'static_batch': every target compiles a static batch") as e:
+        load_target(str(f))
+    assert e.value.tip == f"Delete the line 'static_batch = ...' from {f}."
+
+
+def test_every_runtime_is_an_extra_of_the_package():
+    """formats.RUNTIMES names the pip extra that brings each runtime: pyproject must define it with that package."""
+    import tomllib
+    from pathlib import Path
+
+    from edgekit.formats import FORMATS, RUNTIMES
+
+    extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for r in RUNTIMES.values():
+        assert any(req.startswith(r.distribution) for req in extras[r.extra]), (r.name, extras.get(r.extra))
+    assert {f.runtime for f in FORMATS.values()} == set(RUNTIMES)

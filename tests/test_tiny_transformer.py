@@ -12,7 +12,7 @@ from edgekit.converters.common.float_fallback import FallbackDecision, choose_fl
 from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.errors import DataError
 from edgekit.targets import resolve_targets
-from edgekit.zoo import speech
+from edgekit.zoo.tiny_transformer import speech
 
 TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 
@@ -71,9 +71,9 @@ def test_layer_names_match_exported_node_names():
 
 def test_transformer_beats_its_baseline_and_int8_holds_on_every_target(kws_build):
     model_dir, summary = kws_build
-    fp32 = summary["reference_metrics"]["top1"]
-    assert summary["reference_metrics"]["n_heldout"] == 2000
-    assert fp32 > summary["baseline"]["small_cnn_top1"]
+    fp32 = summary.reference_metrics["top1"]
+    assert summary.reference_metrics["n_heldout"] == 2000
+    assert fp32 > summary.baseline["small_cnn_top1"]
     for target in TARGETS:
         r = json.loads((model_dir / target / "int8" / "report.json").read_text())
         assert r["metrics"]["top1"] >= fp32 - 0.015, (target, r["metrics"], r["float_fallback"])

@@ -10,23 +10,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import diffusion_digits as dd, digits  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.diffusion_digits import task  # noqa: E402
+from edgekit.zoo.imaging import png_grid  # noqa: E402
 
 
 def demo(ctx):
     started = time.perf_counter()
-    images = dd.sample(ctx.predict, ctx.data("demo")["start_noise"])
+    images = task.sample(ctx.predict, ctx.data("demo")["start_noise"])
     seconds = time.perf_counter() - started
     out = Path("diffusion_digits.png").resolve()
     with ctx.stage("png encode"):
-        out.write_bytes(digits.png_grid(images))
-    print(f"wrote {out} ({len(images)} digits, {dd.STEPS} denoiser steps each, {seconds:.2f} s)")
-    return {"digits": len(images), "steps": dd.STEPS, "png": str(out)}
+        out.write_bytes(png_grid(images))
+    print(f"wrote {out} ({len(images)} digits, {task.STEPS} denoiser steps each, {seconds:.2f} s)")
+    return {"digits": len(images), "steps": task.STEPS, "png": str(out)}
 
 
 def evaluate(ctx):
-    return dd.evaluate_fidelity(ctx.predict, ctx.data("eval"))
+    return task.evaluate_fidelity(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

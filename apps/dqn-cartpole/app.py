@@ -12,8 +12,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import dqn_cartpole as dqn  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.dqn_cartpole import task  # noqa: E402
 
 
 def demo(ctx):
@@ -27,14 +27,14 @@ def demo(ctx):
 
     seeds = [int(s) for s in ctx.data("demo")["seeds"]]
     for seed in seeds:
-        returns, _ = dqn.rollouts(timed, [seed])
-        print(f"episode seed {seed}: return {returns[0]:.0f} / {dqn.MAX_RETURN:.0f}")
+        returns, _ = task.rollouts(timed, [seed])
+        print(f"episode seed {seed}: return {returns[0]:.0f} / {task.MAX_RETURN:.0f}")
     return {"episodes": len(seeds), "control_steps": len(steps), "step_p50_ms": float(np.median(steps)),
             "step_p99_ms": float(np.percentile(steps, 99))}
 
 
 def evaluate(ctx):
-    return dqn.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

@@ -9,16 +9,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import face_id  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.face_id import task  # noqa: E402
 
 
 def demo(ctx):
     data, evaluation = ctx.data("demo"), ctx.data("eval")
-    threshold = face_id.choose_threshold(ctx.predict, data=evaluation)
-    gallery, labels = face_id._gallery(ctx.predict({"image": data["gallery_images"]})["embedding"],
-                                       data["gallery_person"])
-    who, accepted = face_id._match(ctx.predict({"image": data["image"]})["embedding"], gallery, labels, threshold)
+    threshold = task.choose_threshold(ctx.predict, evaluation)
+    gallery, labels = task.gallery(ctx.predict({task.INPUT: data["gallery_images"]})[task.EMBEDDING],
+                                   data["gallery_person"])
+    who, accepted = task.match(ctx.predict({task.INPUT: data[task.INPUT]})[task.EMBEDDING], gallery, labels,
+                               threshold)
     right = 0
     for i, (truth, person, ok) in enumerate(zip(data["probe_person"], who, accepted)):
         said = f"s{person}" if ok else "rejected"
@@ -29,7 +30,7 @@ def demo(ctx):
 
 
 def evaluate(ctx):
-    return face_id.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

@@ -9,21 +9,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import digits, gan_digits  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.gan_digits import task  # noqa: E402
+from edgekit.zoo.imaging import png_grid  # noqa: E402
 
 
 def demo(ctx):
-    images = ctx.predict({gan_digits.INPUT: ctx.data("demo")[gan_digits.INPUT]})[gan_digits.OUTPUT]
+    images = ctx.predict({task.INPUT: ctx.data("demo")[task.INPUT]})[task.OUTPUT]
     out = Path("gan_digits.png").resolve()
     with ctx.stage("png encode"):
-        out.write_bytes(digits.png_grid(images))
+        out.write_bytes(png_grid(images))
     print(f"wrote {out} ({len(images)} digits)")
     return {"digits": len(images), "png": str(out)}
 
 
 def evaluate(ctx):
-    return gan_digits.evaluate_fidelity(ctx.predict, ctx.data("eval"))
+    return task.evaluate_fidelity(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

@@ -11,16 +11,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import gnn_grid  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.gnn_grid import task  # noqa: E402
 
 
 def demo(ctx):
     data = ctx.data("demo")
-    feeds = {k: data[k] for k in (gnn_grid.FEATURES_INPUT, gnn_grid.ADJ_INPUT)}
-    out = ctx.predict(feeds)[gnn_grid.OUTPUT]
+    feeds = {k: data[k] for k in (task.FEATURES_INPUT, task.ADJ_INPUT)}
+    out = ctx.predict(feeds)[task.OUTPUT]
     with ctx.stage("decode state"):
-        state = gnn_grid.decode_state(out.astype(np.float64))
+        state = task.decode_state(out.astype(np.float64))
     for i, (est, true) in enumerate(zip(state, data["state_true"])):
         low = int(est[:, 0].argmin())
         print(f"sample {i}: lowest voltage at bus {low + 1}: {est[low, 0]:.4f} p.u. (solver {true[low, 0]:.4f}); "
@@ -30,7 +30,7 @@ def demo(ctx):
 
 
 def evaluate(ctx):
-    return gnn_grid.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

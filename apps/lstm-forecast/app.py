@@ -11,18 +11,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import lstm_forecast as lf  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.lstm_forecast import task  # noqa: E402
 
 
 def demo(ctx):
     data = ctx.data("demo")
-    mean, std = data["norm"]
     errors = []
-    for window, truth, start in zip(data[lf.INPUT], data["targets_mw"], data["start"]):
-        out = ctx.predict({lf.INPUT: window[None]})[lf.OUTPUT]
+    for window, truth, start in zip(data[task.INPUT], data["targets_mw"], data["start"]):
+        out = ctx.predict({task.INPUT: window[None]})[task.OUTPUT]
         with ctx.stage("denormalise"):
-            forecast = out[0] * std + mean
+            forecast = task.to_megawatts(out[0], data["norm"])
             errors.append(np.abs(forecast - truth).mean())
         print(f"half-hour {int(start):5d}: next 6 h {forecast[0]:7.0f} .. {forecast[-1]:7.0f} MW  "
               f"(actual {truth[0]:7.0f} .. {truth[-1]:7.0f}, MAE {errors[-1]:5.0f})")
@@ -30,7 +29,7 @@ def demo(ctx):
 
 
 def evaluate(ctx):
-    return lf.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

@@ -9,23 +9,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import plate_ocr, plates  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.plate_ocr import task  # noqa: E402
 
 
 def demo(ctx):
     data = ctx.data("demo")
-    scores = ctx.predict({plate_ocr.INPUT: data[plate_ocr.INPUT]})[plate_ocr.OUTPUT]
+    scores = ctx.predict({task.INPUT: data[task.INPUT]})[task.OUTPUT]
     with ctx.stage("decode"):
-        read = plates.decode(scores)
-    truth = plate_ocr.texts_of(data["labels"])
+        read = task.decode(scores)
+    truth = task.texts_of(data["labels"])
     for i, (got, want) in enumerate(zip(read, truth)):
         print(f"plate {i:2d}: read {got}  ({'ok' if got == want else 'true ' + want})")
     return {"plates": len(read), "read_exactly": sum(g == w for g, w in zip(read, truth))}
 
 
 def evaluate(ctx):
-    return plate_ocr.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

@@ -11,23 +11,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from edgekit.device.app import run_app  # noqa: E402
-from edgekit.zoo import speech, tiny_transformer as tt  # noqa: E402
+from edgekit.agent.app import run_app  # noqa: E402
+from edgekit.zoo.tiny_transformer import task  # noqa: E402
 
 
 def demo(ctx):
     data = ctx.data("demo")
-    logits = ctx.predict({tt.INPUT: data[tt.INPUT]})[tt.OUTPUT]
+    logits = ctx.predict({task.INPUT: data[task.INPUT]})[task.OUTPUT]
     with ctx.stage("softmax"):
-        prob = np.exp(logits - logits.max(-1, keepdims=True))
-        prob /= prob.sum(-1, keepdims=True)
+        prob = task.softmax(logits)
     for said, p, truth in zip(prob.argmax(-1), prob.max(-1), data["labels"]):
-        print(f"heard {speech.CLASSES[said]:>10s} ({p:.2f})  said {speech.CLASSES[truth]}")
+        print(f"heard {task.CLASSES[said]:>10s} ({p:.2f})  said {task.CLASSES[truth]}")
     return {"clips": len(prob), "correct": int(np.sum(prob.argmax(-1) == data["labels"]))}
 
 
 def evaluate(ctx):
-    return tt.evaluate(ctx.predict, data=ctx.data("eval"))
+    return task.evaluate(ctx.predict, ctx.data("eval"))
 
 
 if __name__ == "__main__":

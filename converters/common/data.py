@@ -88,13 +88,6 @@ def data_hash(data: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def samples(data: dict[str, np.ndarray], specs):
-    """Yield one-sample feeds {name: (1, ...)} in order: what calibrators want."""
-    n = len(data[specs[0].name])
-    for i in range(n):
-        yield {s.name: data[s.name][i : i + 1] for s in specs}
-
-
 def user_training_set(data: dict[str, np.ndarray], specs, output: str, from_logits: bool, source: str):
     """A --train .npz (samples keyed by input name, integer labels under 'labels') as a TrainingSet that
     fine-tunes ``output`` with sparse cross-entropy."""

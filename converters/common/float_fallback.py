@@ -95,11 +95,9 @@ def search_float_layers(src, recipe, build: Callable[[tuple[str, ...], int], Pat
     tolerance; ``build(layers, trial)`` writes one int8 artifact. Returns the chosen artifact and the record."""
     from edgekit.runtime import open_session
 
-    zoo = src.zoo
-    tolerance = recipe.float_fallback_tolerance
-    if zoo.metric_unit != "proportion":  # a proportion drops in points; other metrics relative to fp32
-        tolerance *= abs(reference)
-    decision = FallbackDecision(zoo.metric, reference, round(tolerance, 6), zoo.higher_is_better)
+    zoo, metric = src.zoo, src.zoo.metric_definition
+    tolerance = metric.tolerance(recipe.float_fallback_tolerance, reference)
+    decision = FallbackDecision(metric.name, reference, round(tolerance, 6), metric.higher_is_better)
 
     def score(path: Path) -> float:
         return zoo.validate(open_session(path).predict)[zoo.metric]

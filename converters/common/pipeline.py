@@ -8,6 +8,7 @@ on the host, and only then renamed into place, so a failure never leaves a half-
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import os
 import shutil
@@ -20,22 +21,20 @@ from pathlib import Path
 import numpy as np
 
 import edgekit
-from edgekit._fs import atomic_write_json, atomic_write_text, staged_directory
+from edgekit._fs import atomic_write_json, file_sha256, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.pruning import PruneSpec
-from edgekit.converters.common.source import SourceModel, file_sha256, kind_of_spec, load_source
+from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import UsageError
 from edgekit.formats import FORMATS
-from edgekit.reporting.html import convert_html
-from edgekit.reporting.sanity import convert_checks
-from edgekit.reporting.summary import render_markdown, summary_rows
+from edgekit.reporting.metric import Metric
+from edgekit.reporting.records import ConvertReport, ConvertSummary
 from edgekit.targets import Target
 
 log = logging.getLogger(__name__)
-REPORT_SCHEMA = "edgekit.convert-report/1"
 
 
 @dataclass(frozen=True)
@@ -75,23 +74,16 @@ def check_supported(model: str, jobs: list[Job], prune: PruneSpec | None = None)
                              tip=exc.tip) from None
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Data:
     calibration: dict[str, np.ndarray] | None
     calibration_origin: str
     eval_inputs: dict[str, np.ndarray]
     evaluated_on: str
     evaluate: Callable | None
-    metric: str | None
+    metric: Metric | None
     primary_output: str
     primary_is_classes: bool = True
-    metric_unit: str = "proportion"
-    higher_is_better: bool = True
-
-    def metric_info(self) -> dict | None:
-        if not self.metric:
-            return None
-        return {"name": self.metric, "unit": self.metric_unit, "higher_is_better": self.higher_is_better}
 
 
 def _top1_evaluator(inputs, labels, primary):
@@ -120,11 +112,12 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
         inputs = {t.name: np.asarray(evald[t.name], np.float32) for t in specs}
         labels = evald.get(data_mod.LABELS_KEY)
         evaluate = None if labels is None else _top1_evaluator(inputs, np.asarray(labels).astype(int), primary)
-        return _Data(calibration, origin, inputs, "--eval file", evaluate, "top1" if evaluate else None, primary)
+        return _Data(calibration, origin, inputs, "--eval file", evaluate, Metric("top1") if evaluate else None,
+                     primary)
     if src.zoo:
         z = src.zoo
-        return _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric, primary,
-                     z.primary_is_classes, z.metric_unit, z.higher_is_better)
+        return _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric_definition,
+                     primary, z.primary_is_classes)
     if calibration is None:
         raise UsageError(
             "Nothing to verify the artifacts on: no --eval and no --calib data.",
@@ -193,9 +186,9 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
 
 def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
             eval_path: str | None = None, threads: int | None = None, prune: PruneSpec | None = None,
-            train_path: str | None = None, progress: Callable[[str], None] = lambda msg: None) -> dict:
-    """Convert ``model`` for every job; return the run summary (also written to build/<model>/, or
-    build/<model>-<method><percent>/ when pruned)."""
+            train_path: str | None = None, progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
+    """Convert ``model`` for every job into build/<model>/ (build/<model>-<method><percent>/ when pruned) and
+    return that directory's summary: every verified artifact there, this run's and earlier ones'."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
@@ -211,8 +204,9 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
     reference_predict = src.reference()
     reference = reference_predict(data.eval_inputs)
     reference_metrics = data.evaluate(reference_predict) if data.evaluate else {}
+    evaluation = {"sha256": data_mod.data_hash(data.eval_inputs),
+                  "samples": int(len(next(iter(data.eval_inputs.values()))))}
     model_dir = Path(out_root) / src.name
-    rows = []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
         builder = Builder(src, recipe, data.calibration, Path(tmp))
         for i, job in enumerate(jobs, 1):
@@ -226,57 +220,40 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
                 files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}
                 progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: verifying with {t.runtime}")
                 host_threads = threads or min(t.threads, os.cpu_count() or 1)
+                artifact = FORMATS[t.format].artifact
                 result = verify_artifact(
-                    stage / FORMATS[t.format].artifact, threads=host_threads, eval_inputs=data.eval_inputs,
+                    stage / artifact, threads=host_threads, eval_inputs=data.eval_inputs,
                     reference=reference, primary_output=data.primary_output,
                     primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
                 )
                 start = builder.start(t.format)
-                route = {"start": start.kind, "form": start.form}
-                meta = _metadata(src, recipe, job, data, files, route, pruning)
+                meta = _metadata(src, recipe, job, data, files, {"start": start.kind, "form": start.form}, pruning)
                 atomic_write_json(stage / "metadata.json", meta)
-                report = {
-                    "schema": REPORT_SCHEMA,
-                    "model": src.name, "target": t.name, "format": t.format, "precision": job.precision,
-                    "artifact": {"file": FORMATS[t.format].artifact,
-                                 "size_bytes": sum((stage / f).stat().st_size for f in files),
-                                 "gzip_bytes": gzip_size(stage, files)},
-                    "evaluated_on": data.evaluated_on,
-                    "metric": data.metric,
-                    "metric_info": data.metric_info(),
-                    "metrics": result["metrics"],
-                    "reference_metrics": reference_metrics,
-                    "agreement": result["agreement"],
-                    "latency": {"where": "host", **result["latency"]},
-                    "cold_start": {"where": "host", **result["cold_start"]},
-                    "memory": {"where": "host", **result["memory"]},
-                    "runtime": result["runtime"],
-                    "runtime_options": result["runtime_options"],
-                    "device_runtime": {"devices": list(t.devices), "requirements": list(t.device_requirements)},
-                    "float_fallback": builder.fallbacks.get(t.format) if job.precision == "int8" else None,
-                    "metadata": meta,
-                }
-                atomic_write_json(stage / "report.json", report)
-            rows.append(report)
-    artifacts = summary_rows(rows, model_dir)
-    summary = {
-        "schema": "edgekit.convert-summary/1",
-        "model": src.name,
-        "source": {"kind": src.kind, "sha256": src.sha256},
-        "recipe": recipe.name,
-        "metric": data.metric,
-        "metric_info": data.metric_info(),
-        "evaluated_on": data.evaluated_on,
-        "reference_metrics": reference_metrics,
-        "baseline": src.zoo.baseline() if src.zoo else {},
-        "pruning": pruning,
-        "notes": src.zoo.notes() if src.zoo else [],
-        "artifacts": artifacts,
-        "sanity": convert_checks(artifacts, {f"{r['target']} {r['precision']}": r["metadata"]["calibration"]
-                                             for r in rows}),
-        "wall_seconds": round(time.perf_counter() - started, 1),
-    }
-    atomic_write_json(model_dir / "summary.json", summary)
-    atomic_write_text(model_dir / "report.md", render_markdown(summary))
-    atomic_write_text(model_dir / "report.html", convert_html(summary, {(r["target"], r["precision"]): r for r in rows}))
-    return summary
+                report = ConvertReport(
+                    model=src.name, target=t.name, format=t.format, precision=job.precision,
+                    artifact={"file": artifact, "size_bytes": sum((stage / f).stat().st_size for f in files),
+                              "gzip_bytes": gzip_size(stage, files)},
+                    evaluated_on=data.evaluated_on, metric=data.metric, metrics=result.metrics,
+                    reference_metrics=reference_metrics, agreement=result.agreement,
+                    latency={"where": "host", **result.latency}, cold_start={"where": "host", **result.cold_start},
+                    memory={"where": "host", **result.memory}, runtime=result.runtime,
+                    runtime_options=result.runtime_options,
+                    device_runtime={"devices": list(t.devices), "requirements": list(t.device_requirements)},
+                    float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
+                    metadata=meta, built_at=_now(), evaluation=evaluation,
+                )
+                atomic_write_json(stage / "report.json", report.to_json())
+    from edgekit.reporting.convert import write_model_directory
+
+    summary = ConvertSummary(
+        model=src.name, source={"kind": src.kind, "sha256": src.sha256}, recipe=recipe.name, metric=data.metric,
+        evaluated_on=data.evaluated_on, reference_metrics=reference_metrics,
+        baseline=src.zoo.baseline() if src.zoo else {}, pruning=pruning,
+        notes=tuple(src.zoo.notes() if src.zoo else ()), artifacts=(),
+        wall_seconds=round(time.perf_counter() - started, 1),
+    )
+    return write_model_directory(model_dir, summary, evaluation)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()

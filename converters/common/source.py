@@ -7,13 +7,13 @@ TensorFlow-based exporter starts from it, so names survive into each format.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from edgekit._fs import file_sha256
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, SAVED_MODEL
 from edgekit.errors import InputFileError, UsageError, summarize
@@ -36,6 +36,12 @@ def kind_of_spec(spec: str) -> str:
     if path.suffix == ".keras":
         return "keras"
     return "saved_model" if path.is_dir() else "zoo"
+
+
+def name_of_spec(spec: str) -> str:
+    """The model name a model argument gets (its build directory), without loading anything."""
+    kind = kind_of_spec(spec)
+    return spec if kind == "zoo" else Path(spec).name if kind == "saved_model" else Path(spec).stem
 
 
 @dataclass
@@ -153,17 +159,6 @@ def _signature_predict(signature, inputs) -> Predict:
         return {k: v.numpy() for k, v in out.items()}
 
     return lambda feeds: run_in_batches(run, feeds, inputs[0].shape[0] or 64)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
-        with f.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_static(inputs: list[TensorInfo], where: str) -> list[TensorInfo]:

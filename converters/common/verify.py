@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -42,6 +42,19 @@ def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], 
     return out
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What running an artifact with its device's runtime on the host measured."""
+
+    runtime: str
+    runtime_options: dict  # threads, device / providers the session really used
+    agreement: dict  # snr_db and max_abs_diff per output; top1_agreement of a class output
+    metrics: dict  # the task metric on held-out data ({} without one)
+    latency: dict  # profiling.latency.measure_latency
+    cold_start: dict  # load_ms, first_inference_ms
+    memory: dict  # model_rss_increase_mb
+
+
 def verify_artifact(
     path: Path,
     *,
@@ -52,7 +65,7 @@ def verify_artifact(
     primary_is_classes: bool = True,
     evaluate: Callable | None,
     latency_samples: int = 16,
-) -> dict:
+) -> Verification:
     """Run ``path`` on the host CPU with its device's runtime and measure it."""
     rss_before = rss_mb()
     started = time.perf_counter()
@@ -66,17 +79,15 @@ def verify_artifact(
     # frameworks are already loaded, so the process's peak RSS says nothing about the artifact)
     model_rss = increase_mb(rss_before, rss_mb())
     outputs = session.predict(eval_inputs)
-    result = {
-        "runtime": session.runtime,
-        "runtime_options": session.options,
-        "agreement": agreement(reference, outputs, primary_output, primary_is_classes),
-        "metrics": evaluate(session.predict) if evaluate else {},
-    }
+    agree = agreement(reference, outputs, primary_output, primary_is_classes)
+    metrics = evaluate(session.predict) if evaluate else {}
     n = len(next(iter(eval_inputs.values())))
     step = session.batch or 1
     feeds = [{k: v[i : i + step] for k, v in eval_inputs.items()}
              for i in np.linspace(0, max(n - step, 0), min(latency_samples, n)).astype(int)]
-    result["latency"] = measure_latency(session.run, feeds)
-    result["cold_start"] = {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)}
-    result["memory"] = {"model_rss_increase_mb": model_rss}
-    return result
+    return Verification(
+        runtime=session.runtime, runtime_options=session.options, agreement=agree, metrics=metrics,
+        latency=measure_latency(session.run, feeds),
+        cold_start={"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
+        memory={"model_rss_increase_mb": model_rss},
+    )

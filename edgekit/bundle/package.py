@@ -7,7 +7,8 @@ Bundle layout (``dist/<app>-<target>-<precision>.tar.gz``)::
     model/                 the verified artifact with its metadata.json and report.json from `edgekit convert`
     data/demo.npz          sample inputs for --demo
     data/eval.npz          the held-out set for --evaluate (the zoo model's own split)
-    lib/edgekit/           edgekit's device layer (runtime, device, bundle, zoo metric code): numpy + one runtime
+    lib/edgekit/           edgekit's device side: the agent, the target's runtime session, and every edgekit module
+                           they and the app import (e.g. the zoo model's task module): numpy + one runtime
     wheels/                with --with-wheels: the wheels the device installs offline
 
 Packaging twice gives byte-identical bundles (sorted entries, fixed times and owners, deterministic .npz).
@@ -15,6 +16,8 @@ Packaging twice gives byte-identical bundles (sorted entries, fixed times and ow
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import io
 import tomllib
 import zipfile
@@ -29,12 +32,17 @@ from edgekit.errors import InputFileError, UsageError, did_you_mean
 
 APP_KEYS = {"name", "model", "inputs", "demonstrates"}
 OPTIONAL_APP_KEYS = {"requirements"}  # extra packages the app needs on the device (e.g. gymnasium)
-# edgekit packages a device needs; every other part (CLI, converters) stays on the workstation.
-LIB_PACKAGES = ("", "runtime", "device", "bundle", "profiling", "zoo")
+# What a device runs besides the app: the agent's commands (verify, activate, status, profile) and the app
+# harness. The bundle carries these, the target runtime's session module and everything they import from edgekit,
+# found by reading their import statements; nothing else (CLI, converters, Keras model code) is shipped.
+AGENT_MODULES = ("edgekit.agent.__main__", "edgekit.agent.app", "edgekit.agent.profile", "edgekit.agent.releases")
 
 
 def default_apps_dir() -> Path:
-    return Path(edgekit.__file__).resolve().parents[1] / "apps"
+    """The apps shipped with edgekit (package data of edgekit.apps, so a wheel install has them too)."""
+    from importlib import resources
+
+    return Path(str(resources.files("edgekit.apps")))
 
 
 def list_apps(apps_dir: Path) -> list[str]:
@@ -67,13 +75,50 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def lib_files() -> dict[str, bytes]:
-    root = Path(edgekit.__file__).resolve().parent
-    files = {}
-    for sub in LIB_PACKAGES:
-        for p in sorted((root / sub).glob("*.py")):
-            files[f"lib/edgekit/{sub + '/' if sub else ''}{p.name}"] = p.read_bytes()
-    return files
+def _imports(source: bytes) -> list[str]:
+    """Every absolute import of an edgekit module in ``source``, including ``from pkg import name`` candidates
+    (a name may be a module or an attribute; only modules are kept later)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+    return [n for n in names if n == "edgekit" or n.startswith("edgekit.")]
+
+
+def _module_file(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ModuleNotFoundError, ValueError):  # an attribute of a module, not a module
+        return None
+    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+
+
+def lib_files(roots: list[str], app_source: bytes = b"") -> dict[str, bytes]:
+    """The edgekit modules named in ``roots`` and imported by ``app_source``, followed through their imports
+    (and their parent packages), as ``lib/edgekit/...`` files."""
+    todo, found = [*roots, *_imports(app_source)], {}
+    while todo:
+        name = todo.pop()
+        if name in found or (path := _module_file(name)) is None:
+            continue
+        found[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        todo += _imports(path.read_bytes())
+    return {"lib/" + name.replace(".", "/") + ("/__init__.py" if path.name == "__init__.py" else ".py"): path.read_bytes()
+            for name, path in sorted(found.items())}
+
+
+def _requires_python() -> str:
+    """The Python versions edgekit's device code is written for: pyproject's requires-python, one place."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        return metadata("edgekit")["Requires-Python"] or ""
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return ""
 
 
 def bundle_name(app: str, target: str, precision: str) -> str:
@@ -83,7 +128,7 @@ def bundle_name(app: str, target: str, precision: str) -> str:
 def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: Path, apps_dir: Path,
             wheels: dict[str, bytes] | None = None, progress=lambda msg: None) -> Path:
     """Write the bundle; ``target`` is a Target. Converts the model first if its artifact is not built yet."""
-    from edgekit.formats import FORMATS
+    from edgekit.formats import FORMATS, RUNTIMES
     from edgekit.zoo import ZOO
 
     spec = load_app(app_name, apps_dir)
@@ -95,7 +140,7 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
 
         progress(f"{spec['model']} has no verified {target.name} {precision} artifact yet: converting")
         convert(spec["model"], [Job(target, precision)], Path(build_dir), progress=progress)
-    zoo = ZOO[spec["model"]]._mod()
+    zoo = ZOO[spec["model"]]
     files = {f"model/{p.name}": p.read_bytes() for p in sorted(built.iterdir()) if p.is_file()}
     app_dir = Path(apps_dir) / app_name
     files.update({f"app/{p.name}": p.read_bytes() for p in sorted(app_dir.iterdir())
@@ -103,13 +148,13 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
     progress("packing sample and evaluation data")
     files["data/demo.npz"] = npz_bytes(zoo.demo_arrays())
     files["data/eval.npz"] = npz_bytes(zoo.eval_arrays())
-    files.update(lib_files())
+    files.update(lib_files([*AGENT_MODULES, RUNTIMES[target.runtime].session_module], files["app/app.py"]))
     files.update({f"wheels/{name}": data for name, data in sorted((wheels or {}).items())})
     manifest = {
         "schema": SCHEMA, "app": app_name, "model": spec["model"], "demonstrates": spec["demonstrates"],
         "inputs": spec["inputs"], "target": target.name, "runtime": target.runtime, "format": target.format,
         "precision": precision, "artifact": fmt.artifact, "edgekit_version": edgekit.__version__,
-        "entry_point": "app/app.py", "python": ">=3.9", "requirements": [*target.device_requirements, *spec.get("requirements", [])],
+        "entry_point": "app/app.py", "python": _requires_python(), "requirements": [*target.device_requirements, *spec.get("requirements", [])],
         "extra": target.runtime, "wheels": sorted(f"wheels/{n}" for n in (wheels or {})),
         "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }

@@ -109,37 +109,28 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, progress=progress)
-    from edgekit.reporting.gates import Gates, enforce
+    from edgekit.reporting.gates import GateRow, Gates, enforce
 
     gates = Gates(max_accuracy_drop, max_p99_ms, max_size_mb)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        enforce(_gate_rows(summary), gates)
+        click.echo(json.dumps(summary.to_json(), indent=2))
+        enforce(GateRow.of_summary(summary), gates)
         return
-    from edgekit.reporting.summary import render_table
+    from edgekit.reporting.summary import pruning_lines, render_table
 
-    click.echo(render_table(summary["artifacts"]))
+    click.echo(render_table(summary.artifacts))
     click.echo("")
-    for k, v in summary["reference_metrics"].items():
+    for k, v in summary.reference_metrics.items():
         click.echo(f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}")
-    for k, v in summary["baseline"].items():
+    for k, v in summary.baseline.items():
         click.echo(f"baseline {k}: {v:.4f}")
-    if summary.get("pruning"):
-        from edgekit.reporting.summary import pruning_lines
-
-        for line in pruning_lines(summary["pruning"]):
-            click.echo(line)
-    click.echo(f"evaluated on: {summary['evaluated_on']}; latency is host CPU latency")
-    for f in summary["sanity"]:
+    for line in pruning_lines(summary.pruning) if summary.pruning else ():
+        click.echo(line)
+    click.echo(f"evaluated on: {summary.evaluated_on}; latency is host CPU latency")
+    for f in summary.sanity:
         click.echo(f"check {f['check']} ({f['artifact']}): {f['message']}")
-    click.echo(f"wrote {Path(out_dir) / summary['model']}/ (report.md, report.html, summary.json, <target>/<precision>/) "
-               f"in {summary['wall_seconds']} s")
-    enforce(_gate_rows(summary), gates)
-
-
-def _gate_rows(summary: dict) -> list[dict]:
-    from edgekit.reporting.gates import gate_row
-
-    ref = summary["reference_metrics"].get(summary["metric"]) if summary["metric"] else None
-    return [gate_row(f"{r['target']} {r['precision']}", r["size_bytes"], r["latency_p99_ms"], summary.get("metric_info"),
-                     r["value"], ref) for r in summary["artifacts"]]
+    for line in summary.not_listed:
+        click.echo(f"not listed: {line}")
+    click.echo(f"wrote {Path(out_dir) / summary.model}/ (report.md, report.html, summary.json, <target>/<precision>/) "
+               f"in {summary.wall_seconds} s")
+    enforce(GateRow.of_summary(summary), gates)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,7 +28,7 @@ def _progress(msg: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="dist", show_default=True)
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), default="build", show_default=True,
               help="Where `edgekit convert` put (or will put) the artifact.")
-@click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the repo's apps/.")
+@click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the apps shipped with edgekit (edgekit.apps).")
 @click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform, Python 3.11).")
 @click.pass_context
 def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with_wheels):
@@ -63,7 +62,7 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with
 
 
 def _devices(specs: tuple[str, ...], inventory):
-    from edgekit.devices.address import resolve_device
+    from edgekit.remote.address import resolve_device
 
     return [resolve_device(s, inventory) for s in specs]
 
@@ -106,7 +105,7 @@ def flash(bundle, devices, install, bwlimit, inventory):
     edgekit flash dist/face-id-raspberry-pi-5-int8.tar.gz ssh://pi@raspberrypi.local/home/pi/edgekit
     edgekit flash dist/face-id-raspberry-pi-5-int8.tar.gz pi-kitchen pi-hall --install
     """
-    from edgekit.devices.flash import check_bundle, flash as do_flash
+    from edgekit.remote.flash import check_bundle, flash as do_flash
 
     check_bundle(Path(bundle))  # a bad bundle is refused before any device is contacted
     for r in _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
@@ -127,12 +126,11 @@ def run(device, app_args, inventory):
     """
     import subprocess
 
-    from edgekit.devices.flash import device_python
-    from edgekit.devices.transport import Transport
+    from edgekit.remote.transport import Transport, app_argv
 
     (d,) = _devices((device,), inventory)
     t = Transport(d)
-    argv = [*device_python(d, d.path), f"{d.path}/current/app/app.py", *app_args]
+    argv = app_argv(d, *app_args)
     proc = subprocess.run(t.command(argv), stdin=subprocess.DEVNULL)
     if proc.returncode == 255 and d.kind == "ssh":
         t.check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
@@ -159,40 +157,16 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
     \b
     edgekit profile ssh://pi@raspberrypi.local/home/pi/edgekit
     """
-    from edgekit._fs import atomic_write_json, atomic_write_text
-    from edgekit.devices.flash import device_python
-    from edgekit.devices.transport import Transport
-    from edgekit.reporting.device import enrich, render_profile
-    from edgekit.reporting.html import device_html
+    from edgekit.agent.options import ProfileOptions
+    from edgekit.remote.profile import profile_device
+    from edgekit.reporting.device import render_profile
+    from edgekit.reporting.gates import GateRow, Gates, enforce
 
-    def work(d):
-        argv = [*device_python(d, d.path), "-m", "edgekit.device", "profile", d.path,
-                "--min-runs", str(min_runs), "--min-seconds", str(min_seconds), "--soak", str(soak)]
-        if threads:
-            argv += ["--threads", str(threads)]
-        _progress(f"{d.name}: profiling")
-        report = json.loads(Transport(d).run(argv, what="profiling", timeout=3600 + soak).stdout)
-        report["device"]["address"] = d.name
-        enrich(report)
-        where = Path(out_dir) / _safe(d.name) / report["app"]
-        atomic_write_json(where / "report.json", report)
-        atomic_write_text(where / "report.md", render_profile(report))
-        atomic_write_text(where / "report.html", device_html(report))
-        return where, report
-
-    from edgekit.reporting.gates import Gates, enforce, gate_row
-
+    options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak)
     rows = []
-    for where, report in _each(_devices(devices, inventory), work):
-        click.echo(render_profile(report, markdown=False))
+    for where, profile in _each(_devices(devices, inventory),
+                                lambda d: profile_device(d, options, Path(out_dir), _progress)):
+        click.echo(render_profile(profile, markdown=False))
         click.echo(f"wrote {where}/report.json, report.md, report.html\n")
-        metric = report.get("metric")
-        rows.append(gate_row(f"{report['device']['address']} {report['app']}", report["artifact_bytes"],
-                             report["latency"]["p99_ms"], report.get("metric_info"),
-                             report["metrics"].get(metric) if metric else None,
-                             report["reference_metrics"].get(metric) if metric else None))
+        rows.append(GateRow.of_profile(profile))
     enforce(rows, Gates(max_accuracy_drop, max_p99_ms, max_size_mb))
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")

@@ -50,7 +50,8 @@ def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval
     check_supported(model, jobs, PruneSpec(method, chosen[0]))
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
-        from edgekit.converters.common.sweep import prune_sweep as run_sweep, render_sweep
+        from edgekit.converters.common.prune_sweep import prune_sweep as run_sweep
+        from edgekit.reporting.sweep import render_sweep
 
         def progress(msg: str) -> None:
             if sys.stderr.isatty():

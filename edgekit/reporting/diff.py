@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.errors import InputFileError, UsageError
-from edgekit.profiling.stats import drop_interval
+from edgekit.reporting.metric import Metric
+from edgekit.reporting.records import ConvertReport, ConvertSummary, DeviceProfile
 from edgekit.reporting.schema import kind_of
 
 DIFF_SCHEMA = "edgekit.report-diff/1"
@@ -37,27 +38,34 @@ def load_report(path: str | Path) -> tuple[dict, str]:
     return doc, kind_of(doc, str(p))
 
 
-def _rows(doc: dict, kind: str) -> dict[str, dict]:
-    """Comparable rows by key: size, p50, p99, metric value, proportion?, higher_is_better, n."""
-    info = doc.get("metric_info") or {}
-    common = {"metric": doc.get("metric"), "proportion": info.get("unit", "proportion") == "proportion",
-              "higher": info.get("higher_is_better", True)}
-    if kind == "convert-summary":
-        return {f"{r['target']} {r['precision']}": {**common, "size": r["size_bytes"], "p50": r["latency_median_ms"],
-                                                    "p99": r["latency_p99_ms"], "value": r["value"],
-                                                    "n": r.get("n_evaluated")} for r in doc["artifacts"]}
-    if kind == "convert-report":
-        from edgekit.profiling.stats import sample_count
+@dataclass(frozen=True)
+class _Comparable:
+    """One artifact of a report, as the diff compares it."""
 
-        return {f"{doc['target']} {doc['precision']}": {
-            **common, "size": doc["artifact"]["size_bytes"], "p50": doc["latency"]["median_ms"],
-            "p99": doc["latency"]["p99_ms"], "value": doc["metrics"].get(doc["metric"]) if doc["metric"] else None,
-            "n": sample_count(doc["metrics"])}}
+    metric: Metric | None
+    size: int
+    p50: float
+    p99: float
+    value: float | None
+    n: int | None
+
+
+def _rows(doc: dict, kind: str) -> dict[str, _Comparable]:
+    if kind == "convert-summary":
+        summary = ConvertSummary.from_json(doc)
+        return {r.name: _Comparable(summary.metric, r.size_bytes, r.latency_median_ms, r.latency_p99_ms, r.value,
+                                    r.n_evaluated) for r in summary.artifacts}
+    if kind == "convert-report":
+        report = ConvertReport.from_json(doc)
+        return {f"{report.target} {report.precision}": _Comparable(
+            report.metric, report.artifact["size_bytes"], report.latency["median_ms"], report.latency["p99_ms"],
+            report.value, report.n_evaluated)}
     if kind == "device-profile":
-        acc = doc.get("accuracy") or {}
-        return {f"{doc['app']} {doc['target']} {doc['precision']}": {
-            **common, "size": doc["artifact_bytes"], "p50": doc["latency"]["median_ms"], "p99": doc["latency"]["p99_ms"],
-            "value": acc.get("value"), "n": acc.get("n_evaluated")}}
+        profile = DeviceProfile.from_json(doc)
+        acc = profile.accuracy or {}
+        return {f"{profile.app} {profile.target} {profile.precision}": _Comparable(
+            profile.metric, profile.artifact_bytes, profile.latency["median_ms"], profile.latency["p99_ms"],
+            acc.get("value"), acc.get("n_evaluated"))}
     raise UsageError(f"edgekit report compares convert and profile reports, not {kind} reports.", got=kind)
 
 
@@ -65,21 +73,17 @@ def _pct(a: float | None, b: float | None) -> float | None:
     return None if a in (None, 0) or b is None else round(100 * (b - a) / a, 2)
 
 
-def _accuracy(a: dict, b: dict, tol: Tolerances) -> tuple[float | None, list[float] | None, bool]:
+def _accuracy(a: _Comparable, b: _Comparable, tol: Tolerances) -> tuple[float | None, list[float] | None, bool]:
     """(worsening in points or %, its 95 % interval for proportions, significant regression?)."""
-    if a["value"] is None or b["value"] is None:
+    m = a.metric
+    if m is None or a.value is None or b.value is None:
         return None, None, False
-    sign = 1 if a["higher"] else -1
-    if a["proportion"]:
-        worse = round(100 * sign * (a["value"] - b["value"]), 3)
-        n = a["n"] if a["n"] == b["n"] else None
-        if n and 0 <= a["value"] <= 1 and 0 <= b["value"] <= 1:
-            lo, hi = drop_interval(b["value"], a["value"], n)
-            lo, hi = (lo, hi) if a["higher"] else (-hi, -lo)
-            ci = [round(100 * lo, 2), round(100 * hi, 2)]
+    worse = m.drop(b.value, a.value)  # the head measured against the base as its reference
+    worse = None if worse is None else round(worse, 3)
+    if m.is_proportion:
+        ci = m.drop_interval(b.value, a.value, a.n if a.n == b.n else None)
+        if ci:
             return worse, ci, ci[0] > 0  # worse beyond noise: the whole interval lies on the worse side
-        return worse, None, worse > tol.accuracy_points
-    worse = round(sign * 100 * (a["value"] - b["value"]) / abs(a["value"]), 3) if a["value"] else None
     return worse, None, worse is not None and worse > tol.accuracy_points
 
 
@@ -96,21 +100,22 @@ def diff_reports(base_path: str | Path, head_path: str | Path, tol: Tolerances =
     for key in [k for k in a_rows if k in b_rows]:
         a, b = a_rows[key], b_rows[key]
         worse, ci, acc_regressed = _accuracy(a, b, tol)
-        row = {"artifact": key, "size_bytes": [a["size"], b["size"]], "size_percent": _pct(a["size"], b["size"]),
-               "p50_ms": [a["p50"], b["p50"]], "p50_percent": _pct(a["p50"], b["p50"]),
-               "p99_ms": [a["p99"], b["p99"]], "p99_percent": _pct(a["p99"], b["p99"]),
-               "metric": [a["value"], b["value"]], "metric_worse": worse,
-               "metric_unit": "points" if a["proportion"] else "percent", "metric_worse_ci95": ci, "regressed": []}
+        m = a.metric
+        row = {"artifact": key, "size_bytes": [a.size, b.size], "size_percent": _pct(a.size, b.size),
+               "p50_ms": [a.p50, b.p50], "p50_percent": _pct(a.p50, b.p50),
+               "p99_ms": [a.p99, b.p99], "p99_percent": _pct(a.p99, b.p99),
+               "metric": [a.value, b.value], "metric_worse": worse,
+               "metric_unit": m.drop_unit if m else "points", "metric_worse_ci95": ci, "regressed": []}
         if acc_regressed:
             row["regressed"].append("metric")
-            regressions.append(f"{key}: {a['metric']} {a['value']:.4g} -> {b['value']:.4g} (worse by {worse:.2f} "
-                               f"{'pt' if a['proportion'] else '%'}" + (f", 95 % CI [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "") + ")")
+            regressions.append(f"{key}: {m.name} {a.value:.4g} -> {b.value:.4g} (worse by {worse:.2f} "
+                               f"{m.drop_symbol}" + (f", 95 % CI [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "") + ")")
         for field, limit in (("p50", tol.latency_percent), ("p99", tol.p99_percent), ("size", tol.size_percent)):
             change = row[f"{field}_percent"]
             if change is not None and change > limit:
                 row["regressed"].append(field)
-                regressions.append(f"{key}: {field} {a[field]:.4g} -> {b[field]:.4g} (+{change:.1f} %, "
-                                   f"tolerance {limit:g} %)")
+                regressions.append(f"{key}: {field} {getattr(a, field):.4g} -> {getattr(b, field):.4g} "
+                                   f"(+{change:.1f} %, tolerance {limit:g} %)")
         rows.append(row)
     unmatched = sorted(set(a_rows) ^ set(b_rows))
     return {"schema": DIFF_SCHEMA, "kind": kind_a, "base": str(base_path), "head": str(head_path), "rows": rows,

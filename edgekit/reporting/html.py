@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from edgekit.reporting import svg
+from edgekit.reporting.records import ConvertReport, ConvertSummary, DeviceProfile
 from edgekit.reporting.summary import table_cells
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -64,102 +65,105 @@ def _figure(markup: str) -> str:
     return f"<figure>{markup}</figure>"
 
 
-def convert_html(summary: dict, reports: dict[tuple[str, str], dict]) -> str:
-    """``reports`` maps (target, precision) to each artifact's report.json (for its latency samples)."""
-    rows = summary["artifacts"]
-    body = [_kv([("source", f"{summary['source']['kind']} (sha256 {summary['source']['sha256'][:16]}…)"),
-                 ("recipe", summary["recipe"]), ("evaluated on", summary["evaluated_on"]),
+def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], ConvertReport]) -> str:
+    """``reports`` maps (target, precision) to each artifact's report (for its latency samples)."""
+    rows = summary.artifacts
+    body = [_kv([("source", f"{summary.source['kind']} (sha256 {summary.source['sha256'][:16]}…)"),
+                 ("recipe", summary.recipe), ("evaluated on", summary.evaluated_on),
                  *((f"fp32 reference {k}", f"{v:.4f}" if isinstance(v, float) else str(v))
-                   for k, v in summary["reference_metrics"].items()),
-                 *((f"baseline {k}", f"{v:.4f}") for k, v in summary["baseline"].items()),
-                 ("wall time", f"{summary['wall_seconds']} s")]),
-            "<h2>Sanity checks</h2>", *_findings(summary.get("sanity", []))]
+                   for k, v in summary.reference_metrics.items()),
+                 *((f"baseline {k}", f"{v:.4f}") for k, v in summary.baseline.items()),
+                 ("wall time of the last run", f"{summary.wall_seconds} s")]),
+            "<h2>Sanity checks</h2>", *_findings(list(summary.sanity))]
     heads = ["target", "format", "precision", "size", "gzip", "metric [95 % CI]", "Δ vs fp32 [95 % CI]",
              "top-1 agree", "SNR dB", "p50 ms", "p90 ms", "p99 ms", "CoV", "runs/s", "load ms", "first ms",
-             "model RSS MB"]
+             "model RSS MB", "built (UTC)"]
     table = []
     for r in rows:
         c = table_cells(r)
-        rep = reports.get((r["target"], r["precision"]), {})
-        lat, cold, mem = rep.get("latency", {}), rep.get("cold_start", {}), rep.get("memory", {})
+        rep = reports.get((r.target, r.precision))
+        lat, cold, mem = (rep.latency, rep.cold_start, rep.memory) if rep else ({}, {}, {})
         table.append([(c["target"], None), (c["format"], None), (c["precision"], None),
-                      (c["size"], r["size_bytes"]), (c["gzip"], r.get("gzip_bytes")), (c["metric"], r["value"]),
-                      (c["delta"], r.get("delta_points", r.get("delta_percent"))), (c["agree"], None),
-                      (c["snr"], None), (c["p50"], r["latency_median_ms"]), (c["p90"], r["latency_p90_ms"]),
-                      (f"{r['latency_p99_ms']:.2f}", r["latency_p99_ms"]),
-                      (_num(r.get("latency_cov"), ".2f"), None), (_num(lat.get("throughput_per_s"), ".0f"), None),
+                      (c["size"], r.size_bytes), (c["gzip"], r.gzip_bytes), (c["metric"], r.value),
+                      (c["delta"], r.delta_points if r.delta_points is not None else r.delta_percent),
+                      (c["agree"], None), (c["snr"], None), (c["p50"], r.latency_median_ms),
+                      (c["p90"], r.latency_p90_ms), (f"{r.latency_p99_ms:.2f}", r.latency_p99_ms),
+                      (_num(r.latency_cov, ".2f"), None), (_num(lat.get("throughput_per_s"), ".0f"), None),
                       (_num(cold.get("load_ms"), ".1f"), None), (_num(cold.get("first_inference_ms"), ".2f"), None),
-                      (_num(mem.get("model_rss_increase_mb"), ".1f"), None)])
+                      (_num(mem.get("model_rss_increase_mb"), ".1f"), None), (c["built"], r.built_at)])
     body += ["<h2>Artifacts (host CPU, each with its device's runtime)</h2>", _table(heads, table),
-             '<p class="muted">Click a column to sort. Proportions carry 95 % Wilson intervals; the Δ interval is '
-             "Newcombe's (conservative). Latency: warm-up until stable, then at least 50 runs and 1 s.</p>"]
-    dists = [(f"{r['target']} {r['precision']}", reports[(r["target"], r["precision"])]["latency"]["samples_ms"])
-             for r in rows if reports.get((r["target"], r["precision"]), {}).get("latency", {}).get("samples_ms")]
+             '<p class="muted">Every verified artifact in this directory, whichever run built it. Click a column to '
+             "sort. Proportions carry 95 % Wilson intervals; the Δ interval is Newcombe's (conservative). Latency: "
+             "warm-up until stable, then at least 50 runs and 1 s.</p>"]
+    if summary.not_listed:
+        body += ["<h2>On disk but not listed</h2>",
+                 "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary.not_listed) + "</ul>"]
+    dists = [(r.name, reports[(r.target, r.precision)].latency["samples_ms"]) for r in rows
+             if (r.target, r.precision) in reports and reports[(r.target, r.precision)].latency.get("samples_ms")]
     if dists:
         body += ["<h2>Latency distributions</h2>",
                  _figure(svg.boxes(dists, title="host latency per run", x_label="ms (box p25-p75, whiskers p1-p99)"))]
-    points = [r for r in rows if r["value"] is not None]
+    points = [r for r in rows if r.value is not None]
     if points:
         series: dict[str, list[dict]] = {}
         for r in points:
-            series.setdefault(r["runtime"] or r["format"], []).append(
-                {"x": r["latency_median_ms"], "y": r["value"], "size": r["size_bytes"],
-                 "label": f"{r['target']} {r['precision']}"})
+            series.setdefault(r.runtime or r.format, []).append(
+                {"x": r.latency_median_ms, "y": r.value, "size": r.size_bytes, "label": r.name})
+        name = summary.metric.name if summary.metric else ""
         body += ["<h2>Accuracy vs latency vs size</h2>",
-                 _figure(svg.scatter(series, title=f"{summary['metric']} vs host p50 latency",
-                                     x_label="host p50 latency (ms)", y_label=summary["metric"],
-                                     size_label="artifact size", connect=False))]
-    if summary.get("notes"):
-        body += ["<h2>Known limits</h2>", "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary["notes"]) + "</ul>"]
-    return _page(f"edgekit convert: {summary['model']}", body)
+                 _figure(svg.scatter(series, title=f"{name} vs host p50 latency", x_label="host p50 latency (ms)",
+                                     y_label=name, size_label="artifact size", connect=False))]
+    if summary.notes:
+        body += ["<h2>Known limits</h2>", "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary.notes) + "</ul>"]
+    return _page(f"edgekit convert: {summary.model}", body)
 
 
 def _num(v, spec: str) -> str:
     return "-" if v is None else format(v, spec)
 
 
-def device_html(r: dict) -> str:
-    dev, lat, cold, mem = r["device"], r["latency"], r["cold_start"], r["memory"]
+def device_html(r: DeviceProfile) -> str:
+    dev, lat, cold, mem = r.device, r.latency, r.cold_start, r.memory
     name = dev.get("address", dev["node"])
     body = [_kv([("device", f"{name}: {dev['system']} {dev['machine']}, Python {dev['python']}"),
-                 ("app", f"{r['app']} ({r['model']}, {r['target']} {r['precision']}, {r['runtime']})"),
-                 ("release", r["release"]), ("runtime options", str(r["runtime_options"]))]),
-            "<h2>Sanity checks</h2>", *_findings(r.get("sanity", []))]
+                 ("app", f"{r.app} ({r.model}, {r.target} {r.precision}, {r.runtime})"),
+                 ("release", r.release), ("runtime options", str(r.runtime_options))]),
+            "<h2>Sanity checks</h2>", *_findings(list(r.sanity))]
     heads = ["app", "load ms", "first ms", "p50 ms", "p90 ms", "p99 ms", "mean ms", "std ms", "CoV", "runs",
              "runs/s", "peak RSS MB", "model RSS MB", "size"]
     body += ["<h2>Latency and memory on the device</h2>", _table(heads, [[
-        (r["app"], None), (f"{cold['load_ms']:.1f}", None), (f"{cold['first_inference_ms']:.2f}", None),
+        (r.app, None), (f"{cold['load_ms']:.1f}", None), (f"{cold['first_inference_ms']:.2f}", None),
         (f"{lat['median_ms']:.3f}", None), (f"{lat['p90_ms']:.3f}", None), (f"{lat['p99_ms']:.3f}", None),
         (f"{lat['mean_ms']:.3f}", None), (f"{lat['std_ms']:.3f}", None), (f"{lat['cov']:.2f}", None),
         (str(lat["runs"]), None), (_num(lat.get("throughput_per_s"), ".0f"), None),
         (f"{mem['peak_rss_mb']:.0f}", None), (_num(mem.get("model_rss_increase_mb"), ".1f"), None),
-        (f"{r['artifact_bytes'] / 1024:.0f} KiB", r["artifact_bytes"])]])]
-    acc = r.get("accuracy")
+        (f"{r.artifact_bytes / 1024:.0f} KiB", r.artifact_bytes)]])]
+    acc = r.accuracy
     metric_rows = [[(k, None), (_num(v, ".4f") if isinstance(v, float) else str(v), None),
-                    (_num(w, ".4f") if isinstance(w := r["workstation_metrics"].get(k), float) else str(w), None),
-                    (_num(f, ".4f") if isinstance(f := r["reference_metrics"].get(k), float) else str(f), None)]
-                   for k, v in r["metrics"].items()]
+                    (_num(w, ".4f") if isinstance(w := r.workstation_metrics.get(k), float) else str(w), None),
+                    (_num(f, ".4f") if isinstance(f := r.reference_metrics.get(k), float) else str(f), None)]
+                   for k, v in r.metrics.items()]
     body += ["<h2>Accuracy</h2>", _table(["metric", "device", "workstation (same artifact)", "fp32 Keras"], metric_rows)
              if metric_rows else '<p class="muted">Not evaluated.</p>']
     if acc and acc.get("drop_ci95"):
         body.append(f"<p>{escape(acc['metric'])} {acc['value']:.4f}, 95 % CI [{acc['ci95'][0]:.3f}, "
                     f"{acc['ci95'][1]:.3f}] on {acc['n_evaluated']} samples; drop vs fp32 {acc['drop']:+.2f} pt, "
                     f"95 % CI [{acc['drop_ci95'][0]:+.1f}, {acc['drop_ci95'][1]:+.1f}] pt.</p>")
-    pipe = r.get("pipeline")
+    pipe = r.pipeline
     if pipe:
         body += ["<h2>Pipeline stages (the app's demo)</h2>", _table(["stage", "ms per demo run", "calls", "share"], [
             [(k, None), (f"{v['ms_per_run']:.2f}", None), (str(v["calls_per_run"] or "-"), None),
              (f"{v['share']:.0%}", v["share"])] for k, v in pipe["stages"].items()]),
             f'<p class="muted">End to end {pipe["end_to_end_ms"]:.1f} ms per demo run (mean of {pipe["repeats"]}).</p>']
     body += ["<h2>Latency distribution</h2>",
-             _figure(svg.boxes([(f"{r['app']} {r['precision']}", lat["samples_ms"])], title="latency per run",
+             _figure(svg.boxes([(f"{r.app} {r.precision}", lat["samples_ms"])], title="latency per run",
                                x_label="ms (box p25-p75, whiskers p1-p99)"))]
     body += ["<h2>Device state over time</h2>", *_device_state(r)]
-    return _page(f"edgekit profile: {r['app']} on {name}", body)
+    return _page(f"edgekit profile: {r.app} on {name}", body)
 
 
-def _device_state(r: dict) -> list[str]:
-    state, soak, out = r["device_state"], r.get("soak"), []
+def _device_state(r: DeviceProfile) -> list[str]:
+    state, soak, out = r.device_state, r.soak, []
     samples = state["samples"]
     temps: dict[str, list[tuple[float, float]]] = {}
     for s in samples:

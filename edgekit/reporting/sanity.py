@@ -5,7 +5,11 @@ Each finding says what was seen and why it matters, so a reader can act on it wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from edgekit.profiling.latency import HIGH_COV
+from edgekit.reporting.metric import Metric
+from edgekit.reporting.records import DeviceProfile, SummaryRow
 
 MIN_CALIBRATION = 100  # fewer real samples than this give activation ranges that miss the tails
 MIN_EVALUATED = 100  # below this a metric is an anecdote whatever its interval says
@@ -29,7 +33,7 @@ def latency_checks(latencies: dict[str, dict]) -> list[dict]:
                      "comparing these numbers.")]
 
 
-def accuracy_checks(name: str, metric: str | None, value, n: int | None, proportion: bool,
+def accuracy_checks(name: str, metric: Metric | None, value, n: int | None,
                     drop_ci95: list[float] | None) -> list[dict]:
     if metric is None:
         return [_finding("no-heldout-metric", name, "no task metric on held-out data: the artifact was only compared "
@@ -37,12 +41,12 @@ def accuracy_checks(name: str, metric: str | None, value, n: int | None, proport
     if value is None:
         return []
     if n is None:
-        return [_finding("few-eval-samples", name, f"{metric} does not say how many samples it was measured on, so "
+        return [_finding("few-eval-samples", name, f"{metric.name} does not say how many samples it was measured on, so "
                          "its uncertainty is unknown.")]
     if n < MIN_EVALUATED:
-        return [_finding("few-eval-samples", name, f"{metric} was measured on only {n} samples (< {MIN_EVALUATED}): "
+        return [_finding("few-eval-samples", name, f"{metric.name} was measured on only {n} samples (< {MIN_EVALUATED}): "
                          "one sample more or less right moves it by a point or more.")]
-    if proportion and drop_ci95 and (drop_ci95[1] - drop_ci95[0]) / 2 > RESOLVE_POINTS:
+    if metric.is_proportion and drop_ci95 and (drop_ci95[1] - drop_ci95[0]) / 2 > RESOLVE_POINTS:
         half = (drop_ci95[1] - drop_ci95[0]) / 2
         return [_finding("few-eval-samples", name, f"the drop vs fp32 is known only to ±{half:.1f} points "
                          f"(95 % interval [{drop_ci95[0]:+.1f}, {drop_ci95[1]:+.1f}] pt on {n} samples): a "
@@ -58,58 +62,54 @@ def calibration_checks(name: str, calibration: dict | None) -> list[dict]:
     return []
 
 
-def int8_speed_checks(rows: list[dict]) -> list[dict]:
-    """rows: target, runtime, precision, latency_median_ms. int8 slower than a float build of the same target."""
+def int8_speed_checks(rows: Sequence[SummaryRow]) -> list[dict]:
+    """int8 slower than a float build of the same target."""
     out = []
     for r in rows:
-        if r["precision"] != "int8":
+        if r.precision != "int8":
             continue
-        floats = [f for f in rows if f["target"] == r["target"] and f["precision"] in ("fp32", "fp16")
-                  and f["latency_median_ms"]]
+        floats = [f for f in rows if f.target == r.target and f.precision in ("fp32", "fp16") and f.latency_median_ms]
         if not floats:
             continue
-        f = min(floats, key=lambda f: f["latency_median_ms"])  # the fastest float build it should beat
-        ratio = r["latency_median_ms"] / f["latency_median_ms"]
+        f = min(floats, key=lambda f: f.latency_median_ms)  # the fastest float build it should beat
+        ratio = r.latency_median_ms / f.latency_median_ms
         if ratio > INT8_SLOWER:
             out.append(_finding(
-                "int8-slower", f"{r['target']} int8",
-                f"int8 is {ratio:.2f}x slower than {f['precision']} on {r.get('runtime') or r['format']} "
-                f"(p50 {r['latency_median_ms']:.3f} vs {f['latency_median_ms']:.3f} ms, host CPU): the runtime "
+                "int8-slower", f"{r.target} int8",
+                f"int8 is {ratio:.2f}x slower than {f.precision} on {r.runtime or r.format} "
+                f"(p50 {r.latency_median_ms:.3f} vs {f.latency_median_ms:.3f} ms, host CPU): the runtime "
                 "spends the time in quantize/dequantize around float ops, or has no fast int8 kernels for "
                 "this CPU. Quantize for size, not speed, here — and measure on the device before deciding."))
     return out
 
 
-def convert_checks(rows: list[dict], calibration: dict[str, dict | None]) -> list[dict]:
-    """Every check over the rows of one convert run; ``calibration`` maps "target precision" to its record."""
+def convert_checks(rows: Sequence[SummaryRow], calibration: dict[str, dict | None], metric: Metric | None
+                   ) -> list[dict]:
+    """Every check over the rows of a model directory; ``calibration`` maps "target precision" to its record."""
     out = []
     if rows:  # every artifact is evaluated on the same samples: judge the widest drop interval once
-        widest = max(rows, key=lambda r: (r["drop_ci95"][1] - r["drop_ci95"][0]) if r.get("drop_ci95") else -1)
-        out += accuracy_checks("every artifact", widest["metric"], widest["value"], widest.get("n_evaluated"),
-                               widest.get("unit") == "proportion", widest.get("drop_ci95"))
+        widest = max(rows, key=lambda r: (r.drop_ci95[1] - r.drop_ci95[0]) if r.drop_ci95 else -1)
+        out += accuracy_checks("every artifact", metric, widest.value, widest.n_evaluated, widest.drop_ci95)
     for r in rows:
-        name = f"{r['target']} {r['precision']}"
-        out += calibration_checks(name, calibration.get(name))
-    out += latency_checks({f"{r['target']} {r['precision']}": {"cov": r.get("latency_cov"), "median_ms": r["latency_median_ms"],
-                                                             "p99_ms": r["latency_p99_ms"]} for r in rows})
+        out += calibration_checks(r.name, calibration.get(r.name))
+    out += latency_checks({r.name: {"cov": r.latency_cov, "median_ms": r.latency_median_ms, "p99_ms": r.latency_p99_ms}
+                           for r in rows})
     return out + int8_speed_checks(rows)
 
 
-def device_checks(report: dict, drop_ci95: list[float] | None, n: int | None) -> list[dict]:
-    name = f"{report['device'].get('address', report['device']['node'])} {report['app']}"
-    metric = report.get("metric")
-    proportion = (report.get("metric_info") or {}).get("unit", "proportion") == "proportion"
-    out = accuracy_checks(name, metric, report["metrics"].get(metric) if metric else None, n, proportion, drop_ci95)
-    if not report["metrics"]:
+def device_checks(profile: DeviceProfile, drop_ci95: list[float] | None) -> list[dict]:
+    name = profile.name
+    out = accuracy_checks(name, profile.metric, profile.value, profile.n_evaluated, drop_ci95)
+    if not profile.metrics:
         out = []  # profiled without --evaluate: nothing to judge
-    out += calibration_checks(name, report.get("calibration"))
-    out += latency_checks({name: report["latency"]})
-    state = report.get("device_state") or {}
+    out += calibration_checks(name, profile.calibration)
+    out += latency_checks({name: profile.latency})
+    state = profile.device_state or {}
     if state.get("throttled"):
         out.append(_finding("throttled", name, "the device slowed itself down while being measured: "
                             + "; ".join(state["throttle_reasons"]) + ". Latency is not steady-state; cool the "
                             "device (heatsink, fan) or report the throttled numbers as such."))
-    soak = report.get("soak")
+    soak = profile.soak
     if soak and soak.get("last_vs_first_median") and soak["last_vs_first_median"] > INT8_SLOWER:
         out.append(_finding("soak-slowdown", name, f"under sustained load the median latency rose "
                             f"{soak['last_vs_first_median']:.2f}x from the first to the last window of the "

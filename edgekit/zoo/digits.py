@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import gzip
-import struct
-import zlib
 
 import numpy as np
 
 from edgekit.zoo._packages import package_file
 from edgekit.zoo._weights import load_weights
+from edgekit.zoo.imaging import png_grid, psnr  # noqa: F401 (the generators' metrics and scripts use them here)
 
 SIZE = 28
 JUDGE = "digit_judge.weights.h5"  # trained by scripts/train_gan_digits.py
@@ -95,27 +94,3 @@ def judge_metrics(images: np.ndarray) -> dict[str, float]:
     counts = np.bincount(prob.argmax(1), minlength=10)
     return {"mean_confidence": float(prob.max(1).mean()), "classes_covered": int(np.sum(counts >= len(images) // 50)),
             "judge_frechet": frechet_distance(gen["features"], real)}
-
-
-def psnr(reference: np.ndarray, images: np.ndarray) -> float:
-    """PSNR in dB of images in [0, 1] against a reference (120 dB when identical)."""
-    mse = float(np.mean((reference.astype(np.float64) - images) ** 2))
-    return 120.0 if mse == 0 else min(120.0, 10 * np.log10(1.0 / mse))
-
-
-def png_grid(images: np.ndarray, columns: int = 8, scale: int = 3) -> bytes:
-    """Images (n, 28, 28, 1) in [0, 1] as one grayscale PNG grid, with numpy and zlib only (for devices)."""
-    n = len(images)
-    rows = -(-n // columns)
-    tiles = np.zeros((rows * SIZE, columns * SIZE), np.uint8)
-    for i, img in enumerate(images):
-        r, c = divmod(i, columns)
-        tiles[r * SIZE:(r + 1) * SIZE, c * SIZE:(c + 1) * SIZE] = np.clip(img[..., 0] * 255, 0, 255).round()
-    pixels = tiles.repeat(scale, 0).repeat(scale, 1)
-    raw = b"".join(b"\x00" + row.tobytes() for row in pixels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")

@@ -15,14 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import DataError, MissingDependencyError
+from edgekit.errors import MissingDependencyError
+# the alphabet and its codec are device-side (task); re-exported for the renderer's users
+from edgekit.zoo.plate_ocr.task import ALPHABET, LENGTH, POSITIONS, decode, encode, validate  # noqa: F401
 
-PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新"
-LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # I and O are never used (they read as 1 and 0)
-DIGITS = "0123456789"
-ALPHABET = PROVINCES + LETTERS + DIGITS  # class index = position in this string
-POSITIONS = (PROVINCES, LETTERS) + (LETTERS + DIGITS,) * 5  # what each of the 7 positions may hold
-LENGTH = len(POSITIONS)
 HEIGHT, WIDTH = 32, 100  # model input (pixels), RGB in [0, 1]
 
 FONT_CANDIDATES = (
@@ -34,35 +30,6 @@ FONT_CANDIDATES = (
 PLATE_W, PLATE_H = 440, 140
 CHAR_W, CHAR_H, CHAR_TOP = 45, 90, 25
 CHAR_X = (15, 72, 151, 208, 265, 322, 379)  # the 34 mm gap after the 2nd character holds the dot
-
-
-def validate(text: str) -> str:
-    """Return ``text`` if it is a valid plate; otherwise one DataError naming the offending character."""
-    if len(text) != LENGTH:
-        raise DataError(f"A plate has exactly {LENGTH} characters.", got=f"{text!r} ({len(text)} characters)",
-                        tip="Province character, a letter, then 5 letters or digits, e.g. '京A12345'.")
-    for i, (ch, allowed) in enumerate(zip(text, POSITIONS)):
-        if ch not in allowed:
-            kind = ("a province character", "a letter A-Z without I/O")[i] if i < 2 else "a letter (no I/O) or digit"
-            raise DataError(f"Unknown character {ch!r} at position {i + 1} of plate {text!r}: it must be {kind}.",
-                            got=text, tip=f"Allowed at position {i + 1}: {allowed}")
-    return text
-
-
-def encode(texts: list[str]) -> np.ndarray:
-    """Plate strings -> class indices (N, 7)."""
-    return np.array([[ALPHABET.index(c) for c in validate(t)] for t in texts], dtype=np.int64)
-
-
-def decode(logits: np.ndarray) -> list[str]:
-    """(N, 7, len(ALPHABET)) scores -> plate strings; each position only picks characters it may hold.
-
-    numpy-only, the same on workstation and device."""
-    out = []
-    masks = [np.array([c in allowed for c in ALPHABET]) for allowed in POSITIONS]
-    for row in np.asarray(logits):
-        out.append("".join(ALPHABET[int(np.argmax(np.where(m, s, -np.inf)))] for s, m in zip(row, masks)))
-    return out
 
 
 @functools.lru_cache(maxsize=1)

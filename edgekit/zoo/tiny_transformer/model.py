@@ -1,8 +1,9 @@
-"""tiny-transformer: a compact Transformer encoder that spots 10 spoken keywords in 1-second clips.
+"""tiny-transformer, workstation side: a compact Transformer encoder that spots 10 spoken keywords in 1-second clips.
 
 Why keyword spotting: it is the transformer task an edge device actually runs (wake words, voice commands),
 its held-out set can hold out whole voices, and its input (log-mel frames) exercises attention, softmax and
-LayerNorm at int8 without an embedding table dominating the model. Data: edgekit.zoo.speech (espeak-ng voices).
+LayerNorm at int8 without an embedding table dominating the model. Data: tiny_transformer.speech (espeak-ng
+voices).
 
 Input ``mels`` (1, 49, 40): log-mel frames from speech.features(). Output ``logits`` (1, 12): the 10
 keywords, unknown word, silence. Encoder: convolutional frame embedding + learned positional embedding, 3 post-norm blocks
@@ -12,21 +13,17 @@ Baseline: a small CNN on the same features, same training clips and budget (scri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.zoo import speech
 from edgekit.zoo._layers import learned_table
 from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo.tiny_transformer import speech, task
+from edgekit.zoo.tiny_transformer.task import INPUT, OUTPUT
 
-INPUT, OUTPUT = "mels", "logits"
 DIM, HEADS, FFN, BLOCKS = 64, 4, 128, 3
 SIZES = {"train": 12000, "validation": 1500, "heldout": 2000}
 WEIGHTS = "tiny_transformer.weights.h5"
 META = "tiny_transformer.json"  # baseline and training record, written by scripts/train_tiny_transformer.py
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def build_model():
@@ -72,10 +69,6 @@ def load_model():
     return load_weights(build_model(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
     """Training clips (training voices only)."""
     return {INPUT: speech.dataset("train", n)[0]}
@@ -85,9 +78,9 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: speech.dataset("heldout", SIZES["heldout"])[0]}
 
 
-def eval_arrays() -> dict[str, np.ndarray]:
-    """Log-mel features and labels of the held-out clips (data/eval.npz of a bundle: no espeak-ng needed)."""
-    x, y = speech.dataset("heldout", SIZES["heldout"])
+def eval_arrays(split: str = "heldout") -> dict[str, np.ndarray]:
+    """Log-mel features and labels of a split's clips (held-out: data/eval.npz of a bundle, no espeak-ng needed)."""
+    x, y = speech.dataset(split, SIZES[split])
     return {INPUT: x, "labels": y}
 
 
@@ -98,14 +91,10 @@ def demo_arrays() -> dict[str, np.ndarray]:
     return {INPUT: d[INPUT][first], "labels": d["labels"][first]}
 
 
-def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
-    """Top-1 over the 12 classes on clips spoken by voices never heard in training."""
-    x, y = speech.dataset(split, SIZES[split]) if data is None else (data[INPUT], data["labels"])
-    pred = predict({INPUT: x})[OUTPUT].argmax(-1)
-    kw = y < len(speech.KEYWORDS)
-    return {"top1": float(np.mean(pred == y)), "keyword_top1": float(np.mean(pred[kw] == y[kw])),
-            "n_heldout": int(len(y))}
+def evaluate(predict: task.Predict, split: str = "heldout") -> dict[str, float]:
+    """Top-1 over the 12 classes on clips spoken by voices never heard in training (tiny_transformer.task)."""
+    return task.evaluate(predict, eval_arrays(split))
 
 
 def baseline() -> dict[str, float]:
-    return {"small_cnn_top1": meta()["baseline"]["heldout_top1"]}
+    return {"small_cnn_top1": read_json(META)["baseline"]["heldout_top1"]}

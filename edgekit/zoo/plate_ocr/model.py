@@ -1,34 +1,30 @@
-"""plate-ocr: a compact CNN that reads a whole Chinese licence plate in one pass (per-position heads).
+"""plate-ocr, workstation side: a compact CNN that reads a whole Chinese licence plate in one pass.
 
 Design (in the spirit of LPRNet, without CTC): a conv stack squeezes the 32 x 100 plate to one row of 25
 column features; a learned ``align`` layer maps those 25 columns to the 7 character positions (a dense layer
 over the width axis: soft, learned alignment that tolerates perspective and offset), and one shared classifier
 scores every position over the 65-character alphabet. Output ``chars`` (1, 7, 65) logits. Decoding
-(plates.decode: argmax restricted to the characters each position may hold) runs in numpy outside the model,
+(plate_ocr.task.decode: argmax restricted to the characters each position may hold) runs in numpy outside the model,
 identical on workstation and device. Fixed layout makes per-position heads exact where CTC would need
 blank/merge rules; plates with a different character count (new-energy 8-character plates) are out of scope.
 
-Data: plates rendered by edgekit.zoo.plates, deterministic per seed: training seed 0, validation seed 2,
+Data: plates rendered by edgekit.zoo.plate_ocr.plates, deterministic per seed: training seed 0, validation seed 2,
 held-out seed 1 (1,000 plates); never the same images.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.zoo import plates
-from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo._weights import load_weights
+from edgekit.zoo.plate_ocr import plates, task
+from edgekit.zoo.plate_ocr.task import INPUT, OUTPUT
 
-INPUT, OUTPUT = "plate", "chars"
 SEEDS = {"train": 0, "heldout": 1, "validation": 2}
 HELDOUT_SIZE = 1000
 WEIGHTS = "plate_ocr.weights.h5"
 META = "plate_ocr.json"  # training record, written by scripts/train_plate_ocr.py
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def build_model():
@@ -65,10 +61,6 @@ def load_model():
     return load_weights(build_model(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
 @functools.lru_cache(maxsize=4)
 def dataset(split: str, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
     images, texts = plates.generate(n, SEEDS[split])
@@ -93,15 +85,10 @@ def training_set(n: int = 8000):
                        epochs=8, learning_rate=1e-3, batch_size=64, origin=f"{n} rendered training plates (seed 0)")
 
 
-def score(pred: list[str], truth: list[str]) -> dict[str, float]:
-    chars = np.array([[p == t for p, t in zip(a, b)] for a, b in zip(pred, truth)])
-    return {"exact_match": float(chars.all(1).mean()), "char_accuracy": float(chars.mean()),
-            "province_accuracy": float(chars[:, 0].mean())}
-
-
-def eval_arrays() -> dict[str, np.ndarray]:
-    """The held-out plates and their texts as class indices (what a device bundle packs as data/eval.npz)."""
-    images, texts = dataset("heldout", HELDOUT_SIZE)
+def eval_arrays(split: str = "heldout", n: int = HELDOUT_SIZE) -> dict[str, np.ndarray]:
+    """``n`` plates of ``split`` and their texts as class indices (held-out: what a device bundle packs as
+    data/eval.npz)."""
+    images, texts = dataset(split, n)
     return {INPUT: images, "labels": plates.encode(list(texts))}
 
 
@@ -111,19 +98,9 @@ def demo_arrays() -> dict[str, np.ndarray]:
     return {INPUT: d[INPUT][:12], "labels": d["labels"][:12]}
 
 
-def texts_of(labels: np.ndarray) -> list[str]:
-    return ["".join(plates.ALPHABET[i] for i in row) for row in labels]
-
-
-def evaluate(predict: Predict, split: str = "heldout", n: int = HELDOUT_SIZE, data: dict | None = None) -> dict:
-    """Whole-plate exact match and per-character accuracy on ``n`` rendered plates of ``split`` (or on
-    ``data``: packed images and labels, on a device)."""
-    if data is None:
-        images, texts = dataset(split, n)
-    else:
-        images, texts = data[INPUT], texts_of(data["labels"])
-    pred = plates.decode(predict({INPUT: images})[OUTPUT])
-    return {**score(pred, list(texts)), "n_heldout": int(len(images))}
+def evaluate(predict: task.Predict, split: str = "heldout", n: int = HELDOUT_SIZE) -> dict:
+    """Whole-plate exact match and per-character accuracy on ``n`` rendered plates of ``split``."""
+    return task.evaluate(predict, eval_arrays(split, n))
 
 
 def baseline() -> dict[str, float]:

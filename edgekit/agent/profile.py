@@ -10,7 +10,8 @@ import platform
 import time
 from pathlib import Path
 
-from edgekit.device.app import AppContext
+from edgekit.agent.app import AppContext
+from edgekit.agent.options import ProfileOptions
 from edgekit.profiling.device_state import DeviceStateSampler
 from edgekit.profiling.latency import measure_latency, measure_soak
 from edgekit.profiling.memory import increase_mb, peak_rss_mb, rss_mb
@@ -43,10 +44,9 @@ def pipeline_stages(module, ctx: AppContext, repeats: int = 3) -> dict:
     return {"end_to_end_ms": round(total * 1e3 / repeats, 3), "repeats": repeats, "stages": stages}
 
 
-def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, min_seconds: float = 2.0,
-            evaluate: bool = True, soak_seconds: float = 0.0, sample_interval: float = 0.5) -> dict:
+def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
     release = Path(release).resolve()
-    ctx = AppContext(release, threads)
+    ctx = AppContext(release, options.threads)
     module = load_app_module(release)
     rss_before = rss_mb()
     started = time.perf_counter()
@@ -57,11 +57,12 @@ def profile(release: Path, *, threads: int | None = None, min_runs: int = 100, m
     session.run(feeds[0])
     first_ms = (time.perf_counter() - started) * 1e3
     rss_loaded = rss_mb()
-    with DeviceStateSampler(interval=sample_interval) as state:
-        latency = measure_latency(session.run, feeds, warmup=20, min_runs=min_runs, min_seconds=min_seconds)
-        soak = measure_soak(session.run, feeds, soak_seconds) if soak_seconds > 0 else None
+    with DeviceStateSampler(interval=options.sample_interval) as state:
+        latency = measure_latency(session.run, feeds, warmup=20, min_runs=options.min_runs,
+                                  min_seconds=options.min_seconds)
+        soak = measure_soak(session.run, feeds, options.soak_seconds) if options.soak_seconds > 0 else None
     stages = pipeline_stages(module, ctx)
-    metrics = module.evaluate(ctx) if evaluate else {}
+    metrics = module.evaluate(ctx) if options.evaluate else {}
     workstation = json.loads((release / "model" / "report.json").read_text(encoding="utf-8"))
     m = ctx.manifest
     return {

@@ -6,7 +6,7 @@ espeak-ng 1.51: m1-m8, f1-f5, klatt..., grandma, ...) — at a random speed and 
 1-second window, scaled, and mixed with coloured noise at 5-30 dB SNR. Generation is deterministic per
 (split, index); a voice variant belongs to exactly one split, so test voices are never heard in training.
 
-Synthesis needs espeak-ng (workstation only). features() is numpy-only and runs identically on a device.
+Synthesis needs espeak-ng (workstation only); features() is numpy.
 Synthesised sets are cached under $XDG_CACHE_HOME/edgekit/speech (they take seconds to minutes to make).
 """
 
@@ -25,10 +25,8 @@ import numpy as np
 
 from edgekit.errors import DataError, MissingDependencyError
 from edgekit.zoo._cache import cached_arrays
+from edgekit.zoo.tiny_transformer.task import CLASSES, KEYWORDS, SILENCE, UNKNOWN  # noqa: F401 (re-exported)
 
-KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
-UNKNOWN, SILENCE = "_unknown_", "_silence_"
-CLASSES = KEYWORDS + (UNKNOWN, SILENCE)
 # Other words spoken for the unknown class (Speech Commands' fillers).
 FILLERS = ("bed", "bird", "cat", "dog", "eight", "five", "four", "happy", "house", "marvin", "nine", "one",
            "seven", "sheila", "six", "three", "tree", "two", "wow", "zero", "learn", "follow", "forward", "visual")

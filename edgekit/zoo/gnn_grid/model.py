@@ -1,30 +1,26 @@
-"""gnn-grid: a graph convolutional network that estimates the AC state of the IEEE 118-bus grid from injections.
+"""gnn-grid, workstation side: a graph convolutional network that estimates the AC state of the IEEE 118-bus grid from injections.
 
 Inputs (fed by name everywhere — a SavedModel sorts inputs alphabetically): ``adjacency`` (1, 118, 118), the
 normalised adjacency D^-1/2 (A + I) D^-1/2 of lines and transformers, and ``features`` (1, 118, 6) per bus
-(edgekit.zoo.grid). Output ``state`` (1, 118, 2): voltage magnitude and angle, scaled as
+(gnn_grid.grid). Output ``state`` (1, 118, 2): voltage magnitude and angle, scaled as
 ((vm - 1) / VM_SCALE, (va - VA_OFFSET) / VA_SCALE); evaluate() converts back to p.u. and degrees.
 Model: input projection plus a learned per-bus embedding (the grid is fixed, and a PQ bus's voltage level is a
 property of where it sits, which a permutation-equivariant GCN cannot otherwise tell), 6 GCN layers
 (H' = relu(Â H W) + H) each also fed the graph mean (a global read-out: angles depend on injections everywhere),
 per-bus output head with a per-bus offset. Splits: seeded samples, train 0 / validation 1 /
-held-out 2 (edgekit.zoo.grid). Baselines on the same held-out samples: per-bus linear regression from the bus's
+held-out 2 (gnn_grid.grid). Baselines on the same held-out samples: per-bus linear regression from the bus's
 own features (vm and va), and pandapower's DC power flow (va).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.zoo import grid
 from edgekit.zoo._layers import learned_table
 from edgekit.zoo._weights import load_weights, read_json
-
-FEATURES_INPUT, ADJ_INPUT, OUTPUT = "features", "adjacency", "state"
-VM_SCALE, VA_OFFSET, VA_SCALE = 0.01, 30.0, 10.0
+from edgekit.zoo.gnn_grid import grid, task
+from edgekit.zoo.gnn_grid.task import ADJ_INPUT, FEATURES_INPUT, OUTPUT, VA_OFFSET, VA_SCALE, VM_SCALE
 REPORT_NOTES = (
     "int8 does not keep voltage-magnitude RMSE within 10 % of fp32 (measured 2.6-4.8x on the three runtimes; "
     "fp16 matches fp32). Why: the output's int8 step is ~0.045 in encoded units = 4.5e-4 p.u. of magnitude "
@@ -36,9 +32,7 @@ REPORT_NOTES = (
 HIDDEN, LAYERS = 64, 6
 SIZES = {"train": 3000, "validation": 300, "heldout": 500}
 WEIGHTS = "gnn_grid.weights.h5"
-META = "gnn_grid.json"
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+META = "gnn_grid.json"  # baselines and training record, written by scripts/train_gnn_grid.py
 
 
 def build_model():
@@ -66,16 +60,8 @@ def load_model():
     return load_weights(build_model(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
 def encode_targets(y: np.ndarray) -> np.ndarray:
     return np.stack([(y[..., 0] - 1.0) / VM_SCALE, (y[..., 1] - VA_OFFSET) / VA_SCALE], -1).astype(np.float32)
-
-
-def decode_state(z: np.ndarray) -> np.ndarray:
-    return np.stack([1.0 + z[..., 0] * VM_SCALE, VA_OFFSET + z[..., 1] * VA_SCALE], -1)
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,54 +71,38 @@ def _split(split: str):
 
 
 def inputs(split: str, n: int | None = None) -> dict[str, np.ndarray]:
-    x, _ = _split(split)
-    x = x[:n]
-    return {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(grid.adjacency(), (len(x), grid.BUSES, grid.BUSES)).copy()}
+    return task.feeds(_split(split)[0][:n], grid.adjacency())
 
 
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
     """The first ``n`` training samples (solving only those: sample i is the same whatever n is)."""
-    x, _, _ = grid.dataset("train", n)
-    return {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(grid.adjacency(), (len(x), grid.BUSES, grid.BUSES)).copy()}
+    return task.feeds(grid.dataset("train", n)[0], grid.adjacency())
 
 
 def heldout_inputs() -> dict[str, np.ndarray]:
     return inputs("heldout")
 
 
-def _errors(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    vm, va = pred[..., 0] - y[..., 0], pred[..., 1] - y[..., 1]
-    return {"vm_rmse_pu": float(np.sqrt(np.mean(vm**2))), "vm_max_err_pu": float(np.abs(vm).max()),
-            "va_rmse_deg": float(np.sqrt(np.mean(va**2))), "va_max_err_deg": float(np.abs(va).max())}
-
-
-def eval_arrays() -> dict[str, np.ndarray]:
-    """Held-out injections, the normalised adjacency (once) and pandapower's solved states (data/eval.npz)."""
-    x, y = _split("heldout")
+def eval_arrays(split: str = "heldout") -> dict[str, np.ndarray]:
+    """A split's injections, the normalised adjacency (once) and pandapower's solved states (held-out: a
+    bundle's data/eval.npz)."""
+    x, y = _split(split)
     return {FEATURES_INPUT: x, "adjacency_matrix": grid.adjacency(), "state_true": y}
 
 
 def demo_arrays() -> dict[str, np.ndarray]:
     d = eval_arrays()
-    return {FEATURES_INPUT: d[FEATURES_INPUT][:8], ADJ_INPUT: np.broadcast_to(
-        d["adjacency_matrix"], (8, grid.BUSES, grid.BUSES)).copy(), "state_true": d["state_true"][:8]}
+    return {**task.feeds(d[FEATURES_INPUT][:8], d["adjacency_matrix"]), "state_true": d["state_true"][:8]}
 
 
-def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
-    """RMSE and max error of voltage magnitude (p.u.) and angle (degrees) against pandapower's AC solution."""
-    if data is None:
-        feeds, y = inputs(split), _split(split)[1]
-    else:
-        x, y = data[FEATURES_INPUT], data["state_true"]
-        feeds = {FEATURES_INPUT: x, ADJ_INPUT: np.broadcast_to(data["adjacency_matrix"], (len(x), grid.BUSES,
-                                                                                         grid.BUSES)).copy()}
-    pred = decode_state(predict(feeds)[OUTPUT].astype(np.float64))
-    return {**_errors(pred, y), "n_samples": int(len(y))}
+def evaluate(predict: task.Predict, split: str = "heldout") -> dict[str, float]:
+    """RMSE and max error of voltage magnitude and angle against pandapower's AC solution (gnn_grid.task)."""
+    return task.evaluate(predict, eval_arrays(split))
 
 
 def baseline() -> dict[str, float]:
     """The baselines measured by scripts/train_gnn_grid.py on the same held-out samples (see compute_baseline)."""
-    return meta()["baseline"]
+    return read_json(META)["baseline"]
 
 
 def compute_baseline() -> dict[str, float]:
@@ -144,7 +114,7 @@ def compute_baseline() -> dict[str, float]:
         a = np.c_[xt[:, b], np.ones(len(xt))]
         coef, *_ = np.linalg.lstsq(a, yt[:, b], rcond=None)
         pred[:, b] = np.c_[xh[:, b], np.ones(len(xh))] @ coef
-    linear = _errors(pred, yh)
+    linear = task.errors(pred, yh)
     dc = grid.dc_angles(xh) - yh[..., 1]
     return {"per_bus_linear_vm_rmse_pu": linear["vm_rmse_pu"], "per_bus_linear_va_rmse_deg": linear["va_rmse_deg"],
             "dc_powerflow_va_rmse_deg": float(np.sqrt(np.mean(dc**2)))}

@@ -1,4 +1,4 @@
-"""lstm-forecast: an LSTM that forecasts electricity demand 6 hours ahead from the last day.
+"""lstm-forecast, workstation side: the Keras model, its data windows, calibration and baselines.
 
 Input ``window`` (1, 48, 2): for each of the last 48 half-hours, (a) the demand and (b) the demand one week
 before the time HORIZON steps later, both standardised with the training mean/std. Channel (b)'s last HORIZON
@@ -13,14 +13,12 @@ Chronological split of the 12 weeks (targets decide the split; inputs may reach 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.zoo import taylor
-from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo._weights import load_weights
+from edgekit.zoo.lstm_forecast import task, taylor
+from edgekit.zoo.lstm_forecast.task import INPUT, OUTPUT
 
-INPUT, OUTPUT = "window", "forecast"
 WINDOW = taylor.PER_DAY  # one day of half-hours
 HORIZON = 12  # six hours ahead
 FEATURES = 2
@@ -29,8 +27,6 @@ LAG = taylor.PER_WEEK
 SPLITS = {"train": (1, 8), "validation": (8, 9), "heldout": (9, 12)}  # [first, last) week of the target times
 WEIGHTS = "lstm_forecast.weights.h5"
 META = "lstm_forecast.json"  # normalisation and training record, written by scripts/train_lstm_forecast.py
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def build_model(unroll: bool = False):
@@ -49,10 +45,6 @@ def build_model(unroll: bool = False):
         layers.Cropping1D((WINDOW - HORIZON, 0), name="lag_tail")(inp[:, :, 1:2]))
     out = layers.Add(name=OUTPUT)([naive, residual])
     return keras.Model(inp, {OUTPUT: out}, name="lstm_forecast")
-
-
-def meta() -> dict:
-    return read_json(META)
 
 
 def load_model(unroll: bool = False):
@@ -91,14 +83,10 @@ def heldout_inputs() -> dict[str, np.ndarray]:
     return {INPUT: windows("heldout")[0]}
 
 
-def _errors(pred_mw: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    err = pred_mw - targets
-    return {"mae_mw": float(np.mean(np.abs(err))), "rmse_mw": float(np.sqrt(np.mean(err**2)))}
-
-
-def eval_arrays() -> dict[str, np.ndarray]:
-    """Held-out windows, their targets (MW) and the training normalisation (data/eval.npz of a bundle)."""
-    x, targets, starts = windows("heldout")
+def eval_arrays(split: str = "heldout") -> dict[str, np.ndarray]:
+    """A split's windows, their targets (MW) and the training normalisation (held-out: data/eval.npz of a
+    bundle)."""
+    x, targets, starts = windows(split)
     mean, std = normalisation()
     return {INPUT: x, "targets_mw": targets, "start": starts, "norm": np.array([mean, std])}
 
@@ -111,15 +99,9 @@ def demo_arrays() -> dict[str, np.ndarray]:
             "norm": d["norm"]}
 
 
-def evaluate(predict: Predict, split: str = "heldout", data: dict | None = None) -> dict[str, float]:
-    """MAE / RMSE in megawatts over every held-out window and horizon step (or over packed ``data``)."""
-    if data is None:
-        x, targets, _ = windows(split)
-        mean, std = normalisation()
-    else:
-        x, targets, (mean, std) = data[INPUT], data["targets_mw"], data["norm"]
-    pred = predict({INPUT: x})[OUTPUT].astype(np.float64) * std + mean
-    return {**_errors(pred, targets), "n_windows": int(len(x))}
+def evaluate(predict: task.Predict, split: str = "heldout") -> dict[str, float]:
+    """MAE / RMSE in megawatts over every window and horizon step of ``split`` (lstm_forecast.task)."""
+    return task.evaluate(predict, eval_arrays(split))
 
 
 def seasonal_naive(split: str = "heldout") -> dict[str, float]:
@@ -127,7 +109,7 @@ def seasonal_naive(split: str = "heldout") -> dict[str, float]:
     y = taylor.load_taylor()
     _, targets, starts = windows(split)
     steps = starts[:, None] + np.arange(HORIZON)[None, :]
-    week, day = _errors(y[steps - LAG], targets), _errors(y[steps - taylor.PER_DAY], targets)
+    week, day = task.errors(y[steps - LAG], targets), task.errors(y[steps - taylor.PER_DAY], targets)
     return {"weekly_naive_mae_mw": week["mae_mw"], "weekly_naive_rmse_mw": week["rmse_mw"],
             "daily_naive_mae_mw": day["mae_mw"], "daily_naive_rmse_mw": day["rmse_mw"]}
 

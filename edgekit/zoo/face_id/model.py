@@ -1,28 +1,21 @@
-"""face-id: a small residual CNN that identifies people and embeds faces for open-set enrolment.
-
-Outputs: ``logits`` over the 35 training identities (closed-set top-1) and ``embedding`` (64-d; compared by
-cosine similarity after L2 normalisation, outside the model, so an app can enrol people never seen in training
-and reject strangers below a threshold). The metric code is numpy-only so a device computes it identically.
+"""face-id, workstation side: the Keras model, its ORL data splits, calibration, fine-tuning set and baseline.
+The metric itself is device-side code (face_id.task), called here on the same arrays a bundle packs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.zoo import orl
-from edgekit.zoo._weights import load_weights, read_json
+from edgekit.zoo._weights import load_weights
+from edgekit.zoo.face_id import orl, task
+from edgekit.zoo.face_id.task import INPUT
 
-INPUT = "image"
 EMBED_DIM = 64
 SCALE = 16.0  # cosine-softmax temperature
 MARGIN = 0.2  # CosFace margin, used in training only
 N_CLASSES = len(orl.KNOWN)
 WEIGHTS = "face_id.weights.h5"
-META = "face_id.json"  # rejection threshold and training record, written by scripts/train_face_id.py
-
-Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+META = "face_id.json"  # training record, written by scripts/train_face_id.py
 
 
 def build_model():
@@ -109,31 +102,11 @@ def load_model():
     return load_weights(build_model(), WEIGHTS)
 
 
-def meta() -> dict:
-    return read_json(META)
-
-
 def calibration_inputs(n: int = 200) -> dict[str, np.ndarray]:
     """Real training images (never held-out ones), spread evenly over the known identities."""
     train = orl.load_faces().select(orl.KNOWN, orl.TRAIN_IMAGES)
     order = np.argsort(train.index * 100 + train.person, kind="stable")  # image 1 of everyone first
     return {INPUT: train.images[order[:n]]}
-
-
-def _normalise(e: np.ndarray) -> np.ndarray:
-    return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-
-
-def _gallery(emb: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    labels = np.unique(ids)
-    centroids = np.stack([_normalise(emb[ids == p]).mean(0) for p in labels])
-    return _normalise(centroids), labels
-
-
-def _match(probes: np.ndarray, gallery: np.ndarray, labels: np.ndarray, threshold: float):
-    sims = _normalise(probes) @ gallery.T
-    best = sims.argmax(1)
-    return labels[best], sims[np.arange(len(probes)), best] >= threshold
 
 
 def eval_arrays() -> dict[str, np.ndarray]:
@@ -160,51 +133,13 @@ def demo_arrays() -> dict[str, np.ndarray]:
             "gallery_images": d["train_images"], "gallery_person": d["train_person"]}
 
 
-def choose_threshold(predict: Predict, accept_rate: float = 0.05, data: dict | None = None) -> float:
-    """Cosine threshold that accepts ``accept_rate`` of never-trained strangers against the known gallery.
-
-    Known people's impostor scores are too optimistic (the classifier was trained to separate exactly them),
-    so the operating point is set on strangers kept for this purpose only (ORL s33..s36), with the model being
-    evaluated: a pruned or quantized model's similarities shift, and so does its operating point.
-    """
-    d = eval_arrays() if data is None else data
-    gallery, _ = _gallery(predict({INPUT: d["train_images"]})["embedding"], d["train_person"])
-    probes = _normalise(predict({INPUT: d["stranger_images"]})["embedding"])
-    return round(float(np.quantile((probes @ gallery.T).max(1), 1.0 - accept_rate)), 3)
+def choose_threshold(predict: task.Predict, accept_rate: float = 0.05) -> float:
+    return task.choose_threshold(predict, eval_arrays(), accept_rate)
 
 
-def evaluate(predict: Predict, threshold: float | None = None, data: dict | None = None) -> dict[str, float]:
-    """face-id metrics on held-out data. ``predict`` maps {'image': batch} to {'logits', 'embedding'}.
-
-    ``data`` defaults to eval_arrays() (a device passes the packed copy). The rejection threshold is set with
-    ``predict`` itself on the threshold strangers (see choose_threshold) unless given."""
-    d = eval_arrays() if data is None else data
-    threshold = choose_threshold(predict, data=d) if threshold is None else threshold
-    out_held = predict({INPUT: d["held_images"]})
-    top1 = float(np.mean(out_held["logits"].argmax(1) == d["held_class"]))
-    emb_train = predict({INPUT: d["train_images"]})["embedding"]
-    emb_unseen = predict({INPUT: d["unseen_images"]})["embedding"]
-
-    known_gallery, known_labels = _gallery(emb_train, d["train_person"])
-    pred, accepted = _match(out_held["embedding"], known_gallery, known_labels, threshold)
-    known_ident = float(np.mean((pred == d["held_person"]) & accepted))
-    false_reject = float(np.mean(~accepted))
-    # Strangers against a gallery of the known people only: they should all be rejected.
-    _, stranger_accepted = _match(emb_unseen, known_gallery, known_labels, threshold)
-    # Enrol the unseen people from 3 images each, then identify their other 7 images.
-    enrol, person = d["unseen_enrol"].astype(bool), d["unseen_person"]
-    g_new, l_new = _gallery(emb_unseen[enrol], person[enrol])
-    gallery, labels = np.concatenate([known_gallery, g_new]), np.concatenate([known_labels, l_new])
-    pred_u, acc_u = _match(emb_unseen[~enrol], gallery, labels, threshold)
-    return {
-        "top1": top1,
-        "n_heldout": int(len(d["held_person"])),
-        "embedding_top1": known_ident,
-        "false_reject_rate": false_reject,
-        "stranger_reject_rate": float(np.mean(~stranger_accepted)),
-        "enrolled_unseen_top1": float(np.mean((pred_u == person[~enrol]) & acc_u)),
-        "threshold": float(threshold),
-    }
+def evaluate(predict: task.Predict, threshold: float | None = None) -> dict[str, float]:
+    """face-id metrics (face_id.task.evaluate) on the held-out ORL split."""
+    return task.evaluate(predict, eval_arrays(), threshold)
 
 
 def eigenfaces_baseline(components: int = 60) -> float:

@@ -1,1 +1,0 @@
-"""Reaching devices from the workstation: addresses, inventory, SSH / local transport, flashing."""

@@ -1,0 +1,69 @@
+"""A model directory's record: ``build/<model>/summary.json``, ``report.md`` and ``report.html`` list every
+verified artifact under it, whichever run made it, read from what is on disk.
+
+A run for one target therefore does not erase the rows of an earlier ``--target all``: each artifact's own
+``report.json`` is the source of truth. Rows are kept only when they describe the model and data of this run (same
+source sha256, verified on the same evaluation data) and their files still match the hashes recorded when they
+were verified; anything else on disk is named under ``not_listed`` instead of being compared as if it were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from edgekit._fs import atomic_write_json, atomic_write_text, file_sha256
+from edgekit.formats import PRECISIONS
+from edgekit.reporting.records import CONVERT_REPORT, ConvertReport, ConvertSummary, SummaryRow
+
+
+def _order(report: ConvertReport) -> tuple:
+    return report.target, PRECISIONS.index(report.precision) if report.precision in PRECISIONS else len(PRECISIONS)
+
+
+def collect_reports(model_dir: Path, source_sha256: str, evaluation_sha256: str | None
+                    ) -> tuple[list[ConvertReport], list[str]]:
+    """The verified artifacts under ``model_dir`` that belong to this source and evaluation data, in
+    (target, precision) order; and a line for each one left out, saying why."""
+    reports, left_out = [], []
+    for path in sorted(Path(model_dir).glob("*/*/report.json")):
+        where = f"{path.parent.parent.name} {path.parent.name}"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("schema") != CONVERT_REPORT:
+                raise ValueError(f"schema {doc.get('schema')!r}")
+            report = ConvertReport.from_json(doc)
+            files = report.metadata["files"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            left_out.append(f"{where}: unreadable report.json ({type(exc).__name__})")
+            continue
+        if any(not (path.parent / f).is_file() or file_sha256(path.parent / f) != sha for f, sha in files.items()):
+            left_out.append(f"{where}: its files changed after they were verified")
+        elif report.metadata["source"]["sha256"] != source_sha256:
+            left_out.append(f"{where}: built from another version of the source "
+                            f"(sha256 {report.metadata['source']['sha256'][:12]}…)")
+        elif (report.evaluation or {}).get("sha256") != evaluation_sha256:
+            left_out.append(f"{where}: verified on other evaluation data")
+        else:
+            reports.append(report)
+    return sorted(reports, key=_order), left_out
+
+
+def write_model_directory(model_dir: Path, run: ConvertSummary, evaluation: dict | None) -> ConvertSummary:
+    """Summarise every artifact of this source and data under ``model_dir`` (``run`` supplies the model-level
+    facts of the run just made) and write summary.json, report.md and report.html; return the summary."""
+    from edgekit.reporting.html import convert_html
+    from edgekit.reporting.sanity import convert_checks
+    from edgekit.reporting.summary import render_markdown
+
+    model_dir = Path(model_dir)
+    reports, left_out = collect_reports(model_dir, run.source["sha256"], (evaluation or {}).get("sha256"))
+    rows = tuple(SummaryRow.of(r, model_dir / r.target / r.precision / r.artifact["file"]) for r in reports)
+    calibration = {f"{r.target} {r.precision}": r.metadata.get("calibration") for r in reports}
+    summary = dataclasses.replace(run, artifacts=rows, sanity=tuple(convert_checks(rows, calibration, run.metric)),
+                                  not_listed=tuple(left_out))
+    atomic_write_json(model_dir / "summary.json", summary.to_json())
+    atomic_write_text(model_dir / "report.md", render_markdown(summary))
+    atomic_write_text(model_dir / "report.html", convert_html(summary, {r.key: r for r in reports}))
+    return summary
