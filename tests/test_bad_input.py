@@ -58,10 +58,11 @@ def test_onnx_to_litert_is_not_supported(tmp_path, user_onnx):
 
 
 def test_calibration_with_wrong_input_names(tmp_path, user_model, digits):
-    np.savez(tmp_path / "c.npz", image=digits[0][0][:50])
+    # a one-input model takes its one array under any name; two arrays must be named as the inputs are
+    np.savez(tmp_path / "c.npz", image=digits[0][0][:50], mask=digits[0][0][:50])
     err = _fails(tmp_path / "o", str(user_model["keras"]), "--target", "jetson-orin-nano", "--precision", "int8",
                  "--calib", str(tmp_path / "c.npz"))
-    assert "do not match the model's input names" in err and "arrays ['image']" in err and "['pixels']" in err
+    assert "do not match the model's input names" in err and "arrays ['image', 'mask']" in err and "['pixels']" in err
 
 
 def test_calibration_with_wrong_shape(tmp_path, user_model, digits):

@@ -107,7 +107,9 @@ def test_pruned_users_model_through_every_export_path(tmp_path, user_model, digi
                 "--train", str(tmp_path / "train.npz"), "--calib", str(user_model["calib"]),
                 "--eval", str(user_model["eval"]), "--out", str(tmp_path / "build"), "--json")
     assert r.returncode == 0, r.stderr
-    summary = json.loads(r.stdout)
+    from edgekit.reporting.records import ConvertSummary
+
+    summary = ConvertSummary.from_json(json.loads(r.stdout))  # the --json output is the summary record
     assert summary.model == f"digits-{parse_prune(method).tag}"
     assert summary.pruning["fine_tuning"]["distilled_from_unpruned"]
     assert summary.reference_metrics["top1"] > user_model["top1"] - 0.05

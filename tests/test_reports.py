@@ -10,6 +10,8 @@ import pytest
 
 from edgekit.errors import InputFileError
 from edgekit.reporting import schema
+from edgekit.reporting.metric import Metric
+from edgekit.reporting.records import SummaryRow
 from edgekit.reporting.sanity import convert_checks, int8_speed_checks
 from tests.browser import CHROMIUM, render
 from tests.conftest import run_cli
@@ -101,10 +103,16 @@ def test_report_diff_flags_regressions(run, tmp_path):
     assert r.returncode != 0 and "Not an edgekit report" in r.stderr and "Traceback" not in r.stderr
 
 
+TOP1 = Metric("top1")
+
+
 def _row(target, precision, p50, **kw):
-    return {"target": target, "precision": precision, "format": "onnx", "runtime": "onnxruntime",
-            "latency_median_ms": p50, "latency_p99_ms": p50 * 2, "latency_cov": 0.1, "metric": "top1",
-            "value": 0.9, "n_evaluated": 2000, "unit": "proportion", "drop_ci95": [-1.0, 1.0], **kw}
+    fields = dict(target=target, precision=precision, format="onnx", runtime="onnxruntime", path="x", size_bytes=1,
+                  gzip_bytes=1, metric="top1", value=0.9, unit="proportion", delta_points=None, delta_percent=None,
+                  ci95=None, drop_ci95=[-1.0, 1.0], n_evaluated=2000, top1_agreement=1.0, snr_db_min=40.0,
+                  latency_median_ms=p50, latency_p90_ms=p50, latency_p99_ms=p50 * 2, latency_cov=0.1,
+                  float_fallback=None)
+    return SummaryRow(**{**fields, **kw})
 
 
 def test_sanity_checks_explain_what_they_saw():
@@ -114,16 +122,16 @@ def test_sanity_checks_explain_what_they_saw():
     slow = int8_speed_checks(rows)
     assert [f["artifact"] for f in slow] == ["jetson-orin-nano int8"]
     assert "2.00x slower than fp32 on onnxruntime" in slow[0]["message"]
-    found = convert_checks(rows, {"jetson-orin-nano int8": {"samples": 30, "origin": "x", "sha256": "y"}})
+    found = convert_checks(rows, {"jetson-orin-nano int8": {"samples": 30, "origin": "x", "sha256": "y"}}, TOP1)
     assert {f["check"] for f in found} == {"int8-slower", "small-calibration"}
     assert "calibrated on 30 samples" in next(f for f in found if f["check"] == "small-calibration")["message"]
-    few = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=60)], {})
+    few = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=60)], {}, TOP1)
     assert few[0]["check"] == "few-eval-samples" and "only 60 samples" in few[0]["message"]
-    wide = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=160, drop_ci95=[-3.3, 3.3])], {})
+    wide = convert_checks([_row("raspberry-pi-5", "int8", 1.0, n_evaluated=160, drop_ci95=[-3.3, 3.3])], {}, TOP1)
     assert "±3.3 points" in wide[0]["message"]
-    noisy = convert_checks([_row("raspberry-pi-5", "int8", 1.0, latency_cov=0.6)], {})
+    noisy = convert_checks([_row("raspberry-pi-5", "int8", 1.0, latency_cov=0.6)], {}, TOP1)
     assert noisy[0]["check"] == "high-cov" and "CoV 0.60" in noisy[0]["message"]
-    assert convert_checks([_row("raspberry-pi-5", "int8", 1.0, metric=None, value=None)], {})[0]["check"] == \
+    assert convert_checks([_row("raspberry-pi-5", "int8", 1.0, metric=None, value=None)], {}, None)[0]["check"] == \
         "no-heldout-metric"
 
 

@@ -30,8 +30,22 @@ def load_npz(path: str | Path, role: str) -> dict[str, np.ndarray]:
         ) from exc
 
 
+def by_input_name(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:
+    """``data`` keyed by the model's input names. A one-input model takes its one array under any name: Keras
+    names a Sequential model's input itself (input_layer, input_layer_3, ... depending on what else the training
+    process built), and nobody should have to guess it."""
+    arrays = [k for k in data if k != LABELS_KEY]
+    if len(specs) == 1 and len(arrays) == 1 and arrays[0] != specs[0].name:
+        out = {specs[0].name: data[arrays[0]]}
+        if LABELS_KEY in data:
+            out[LABELS_KEY] = data[LABELS_KEY]
+        return out
+    return data
+
+
 def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
-    """Check names and per-sample shapes against the model inputs; return the number of samples."""
+    """Check names and per-sample shapes against the model inputs (see by_input_name); return the number of
+    samples."""
     names = [s.name for s in specs]
     given = sorted(k for k in data if k != LABELS_KEY)
     if sorted(names) != given:
@@ -68,6 +82,7 @@ def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
 
 def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:
     """Validate calibration data and keep at most MAX_CALIBRATION samples, spread evenly."""
+    data = by_input_name(data, specs)
     n = check_inputs(data, specs, "calibration")
     if n < MIN_CALIBRATION:
         raise DataError(
@@ -93,6 +108,7 @@ def user_training_set(data: dict[str, np.ndarray], specs, output: str, from_logi
     fine-tunes ``output`` with sparse cross-entropy."""
     from edgekit.zoo._training import TrainingSet, sparse_softmax_loss
 
+    data = by_input_name(data, specs)
     n = check_inputs(data, specs, "training")
     labels = data.get(LABELS_KEY)
     if labels is None or len(labels) != n or not np.issubdtype(np.asarray(labels).dtype, np.integer):

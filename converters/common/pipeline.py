@@ -108,6 +108,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
             f"({', '.join(t.name for t in specs)}), or choose --precision fp32/fp16.",
         )
     if evald is not None:
+        evald = data_mod.by_input_name(evald, specs)
         data_mod.check_inputs(evald, specs, "evaluation")
         inputs = {t.name: np.asarray(evald[t.name], np.float32) for t in specs}
         labels = evald.get(data_mod.LABELS_KEY)
@@ -142,7 +143,9 @@ def _prune_source(src: SourceModel, recipe: Recipe, spec: PruneSpec, train_path:
 
     if train_path:
         primary = src.zoo.primary_output if src.zoo else src.outputs[0]
-        head = dict(zip(src._model.output_names, (t._keras_history[0] for t in src._model.outputs)))[primary]
+        from edgekit.converters.common.keras_source import output_tensors
+
+        head = output_tensors(src._model)[primary]._keras_history[0]
         from_logits = type(head).__name__ != "Softmax" and head.get_config().get("activation") != "softmax"
         training = data_mod.user_training_set(data_mod.load_npz(train_path, "training"), src.inputs, primary,
                                               from_logits, train_path)
@@ -186,7 +189,8 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
 
 def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
             eval_path: str | None = None, threads: int | None = None, prune: PruneSpec | None = None,
-            train_path: str | None = None, progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
+            train_path: str | None = None, custom_objects: str | None = None,
+            progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` for every job into build/<model>/ (build/<model>-<method><percent>/ when pruned) and
     return that directory's summary: every verified artifact there, this run's and earlier ones'."""
     check_supported(model, jobs, prune)
@@ -194,7 +198,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
     calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
     evald = data_mod.load_npz(eval_path, "evaluation") if eval_path else None
     progress(f"loading {model}")
-    src = load_source(model)
+    src = load_source(model, custom_objects)
     recipe = get_recipe(src.architecture)
     pruning = None
     if prune is not None:

@@ -138,9 +138,9 @@ def _keras_call(model, names, args):
 def _keras_outputs(model, out) -> dict:
     if isinstance(out, dict):
         return dict(out)
-    if isinstance(out, (list, tuple)):
-        return dict(zip(model.output_names, out))
-    return {model.output_names[0]: out}
+    from edgekit.converters.common.keras_source import output_tensors
+
+    return dict(zip(output_tensors(model), out if isinstance(out, (list, tuple)) else [out]))
 
 
 def _keras_predict(model, names) -> Predict:
@@ -173,21 +173,14 @@ def _check_static(inputs: list[TensorInfo], where: str) -> list[TensorInfo]:
 
 
 def _load_keras(path: Path) -> SourceModel:
-    quiet_tensorflow()
-    import keras
+    from edgekit.converters.common.keras_source import load_keras_file
 
-    try:
-        model = keras.saving.load_model(str(path), compile=False)
-    except Exception as exc:  # Keras raises ValueError, OSError, BadZipFile... for damaged files
-        raise InputFileError(
-            f"Cannot load the Keras model: the file is corrupt, truncated or not a .keras archive "
-            f"({type(exc).__name__}: {summarize(exc)}).",
-            got=str(path),
-            tip="Save it again with model.save('model.keras').",
-        ) from exc
+    from edgekit.converters.common.keras_source import output_tensors
+
+    model = load_keras_file(path)
     inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
     return SourceModel(path.stem, "keras", file_sha256(path), _check_static(inputs, path.name),
-                       list(model.output_names), path=path, _model=model)
+                       list(output_tensors(model)), path=path, _model=model)
 
 
 def _load_saved_model(path: Path) -> SourceModel:
@@ -237,15 +230,23 @@ def _load_onnx(path: Path) -> SourceModel:
                        path=path, _model=path)
 
 
-def load_source(spec: str) -> SourceModel:
-    """A zoo model by name, or a model file / SavedModel directory."""
+def load_source(spec: str, custom_objects: str | Path | None = None) -> SourceModel:
+    """A zoo model by name, or a model file / SavedModel directory; ``custom_objects`` is a Python file that
+    registers the custom Keras classes a .keras file needs."""
     from edgekit import zoo
+
+    if custom_objects:
+        from edgekit.converters.common.keras_source import load_custom_objects
+
+        load_custom_objects(custom_objects)
 
     if spec in zoo.ZOO:
         entry = zoo.ZOO[spec]
         model = entry.load_keras()
         inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
-        return SourceModel(spec, "zoo", entry.weights_sha256(), inputs, list(model.output_names),
+        from edgekit.converters.common.keras_source import output_tensors
+
+        return SourceModel(spec, "zoo", entry.weights_sha256(), inputs, list(output_tensors(model)),
                            zoo=entry, _model=model)
     path = Path(spec)
     if path.is_dir() and (path / "saved_model.pb").is_file():

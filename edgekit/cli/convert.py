@@ -64,6 +64,9 @@ def _framework_output_captured():
 @click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
               help="Training .npz for fine-tuning after --prune (inputs keyed by name, integer labels under "
               "'labels'); zoo models bring their own.")
+@click.option("--custom-objects", type=click.Path(dir_okay=False), default=None, metavar="FILE.py",
+              help="Python file defining the custom Keras layers / models a .keras file uses (registered with "
+              "@keras.saving.register_keras_serializable()).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True,
               help="Output root: artifacts go to OUT/<model>/<target>/<precision>/.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
@@ -75,8 +78,8 @@ def _framework_output_captured():
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
 @click.pass_context
-def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, out_dir, threads,
-            as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
+def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, custom_objects, out_dir,
+            threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
     """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
 
     \b
@@ -108,7 +111,8 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
                 click.echo(f"… {msg}", file=terminal)
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
-                              threads=threads, prune=prune, train_path=train_path, progress=progress)
+                              threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,
+                              progress=progress)
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
     gates = Gates(max_accuracy_drop, max_p99_ms, max_size_mb)
