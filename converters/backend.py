@@ -48,12 +48,17 @@ class ExportSpec:
     float_layers: tuple[str, ...] = ()
 
     def calibration_samples(self) -> list[dict[str, np.ndarray]]:
-        """One-sample float32 feeds by input name, in order: what every calibrator here consumes."""
+        """One-sample feeds by input name, in order, each in its input's dtype (token ids stay integers)."""
         if not self.calibration:
             raise UsageError("int8 conversion needs calibration data.", got="no calibration samples",
                              tip="Pass --calib data.npz with real training samples keyed by input name.")
         n = len(next(iter(self.calibration.values())))
-        return [{k: np.asarray(v[i : i + 1], np.float32) for k, v in self.calibration.items()} for i in range(n)]
+        return [{k: as_model_input(v[i : i + 1]) for k, v in self.calibration.items()} for i in range(n)]
+
+
+def as_model_input(x: np.ndarray) -> np.ndarray:
+    """Float data as float32 (what float model inputs take); integer and boolean data as they are."""
+    return np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class Backend(ABC):
     @property
     def artifact(self) -> str:
         return FORMATS[self.format].artifact
+
+    def describe(self, artifact: Path) -> dict:
+        """Facts of this format a built artifact's metadata records (e.g. its ONNX opset); none by default."""
+        return {}
 
     @abstractmethod
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:

@@ -5,7 +5,9 @@ The intermediate itself is made here too: SavedModel -> ONNX (tf2onnx), or a use
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -14,10 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from edgekit._lazy import quiet_tensorflow, require
-from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start
+from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, summarize
 
-OPSET = 17
+log = logging.getLogger(__name__)
+OPSET = 17  # what edgekit exports TensorFlow models at
+QDQ_OPSET = 13  # per-channel QuantizeLinear / DequantizeLinear (axis) needs at least this
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class OnnxBackend(Backend):
     format = "onnx"
     starts = (ONNX,)
     options_type = OnnxOptions
+
+    def describe(self, artifact: Path) -> dict:
+        return {"onnx_opset": opset_of(artifact)}
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         if spec.precision == "fp32":
@@ -112,17 +119,15 @@ def _split_extra_conv_biases(model) -> None:
     model.graph.node.extend(out)
 
 
-def onnx_static_batch(src: Path, dst: Path) -> Path:
-    """Copy an ONNX model with every dynamic batch dimension of its inputs fixed to 1."""
+def onnx_at_shapes(src: Path, dst: Path, shapes: dict[str, tuple[int, ...]]) -> Path:
+    """Copy an ONNX model with its inputs fixed to ``shapes`` (batch 1 and any --input-shape fixes)."""
     onnx = require("onnx", purpose="Reading ONNX models")
     model = onnx.load(str(src))
-    init = {i.name for i in model.graph.initializer}
     for inp in model.graph.input:
-        if inp.name not in init:
-            dim = inp.type.tensor_type.shape.dim[0]
-            if not dim.HasField("dim_value") or dim.dim_value != 1:
+        if inp.name in shapes:
+            for dim, size in zip(inp.type.tensor_type.shape.dim, shapes[inp.name]):
                 dim.ClearField("dim_param")
-                dim.dim_value = 1
+                dim.dim_value = size
     onnx.save(model, str(dst))
     return dst
 
@@ -151,15 +156,49 @@ def _isolate_outputs(model) -> None:
         model.graph.node.append(onnx.helper.make_node("Identity", [inner], [out.name], name=f"{out.name}__output"))
 
 
+_TYPE_CLASH = re.compile(r"output arg \((.+?)\) of node \((.+?)\) does not match expected type")
+FP16_ATTEMPTS = 16
+
+
 def onnx_to_fp16(src: Path, dst: Path) -> Path:
-    """fp16 weights and compute, float32 inputs and outputs (keep_io_types) so callers need not change."""
+    """fp16 weights and compute, float32 inputs and outputs (keep_io_types) so callers need not change.
+
+    onnxconverter-common leaves some nodes' outputs typed inconsistently in real graphs (a Cast or comparison
+    feeding an fp16 op, Pad values, embedding masks): ONNX Runtime then refuses the model. Each node it names is
+    kept in float32 and the conversion repeated, until the model loads."""
     onnx = require("onnx", purpose="Reading ONNX models")
     float16 = require("onnxconverter_common", purpose="fp16 ONNX conversion").float16
     model = onnx.load(str(src))
     _isolate_outputs(model)
-    model = float16.convert_float_to_float16(model, keep_io_types=True)
-    onnx.save(model, str(dst))
-    return dst
+    kept: list[str] = []
+    for _ in range(FP16_ATTEMPTS):
+        candidate = float16.convert_float_to_float16(onnx.ModelProto.FromString(model.SerializeToString()),
+                                                     keep_io_types=True, node_block_list=list(kept))
+        problem = _ort_load_error(candidate)
+        if problem is None:
+            if kept:
+                log.info("fp16 ONNX: kept %d node(s) in float32 for ONNX Runtime: %s", len(kept), kept)
+            onnx.save(candidate, str(dst))
+            return dst
+        clash = _TYPE_CLASH.search(problem)
+        if clash is None or clash.group(2) in kept:
+            break
+        kept.append(clash.group(2))
+    raise ConversionError(f"fp16 ONNX conversion made a model ONNX Runtime rejects: {summarize(problem)}",
+                          got=f"{len(kept)} node(s) kept in float32: {kept[:5]}",
+                          tip="Use fp32 or int8 for this target; run with --debug and report the model.")
+
+
+def _ort_load_error(model) -> str | None:
+    """ONNX Runtime's complaint about ``model``, or None when it loads."""
+    ort = require("onnxruntime", purpose="Checking ONNX models", extra="convert")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    try:
+        ort.InferenceSession(model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT's Fail / InvalidGraph carry the node in the message
+        return str(exc)
+    return None
 
 
 def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
@@ -175,12 +214,37 @@ def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
     return nodes
 
 
+def opset_of(path: Path) -> int | None:
+    """The default-domain opset a model imports."""
+    onnx = require("onnx", purpose="Reading ONNX models")
+    model = onnx.load(str(path), load_external_data=False)
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+
+
+def _at_least_opset(src: Path, dst: Path, opset: int) -> Path:
+    """``src`` upgraded to ``opset`` when it is older (ONNX's own version converter), else ``src`` itself."""
+    version = opset_of(src)
+    if version is None or version >= opset:
+        return src
+    onnx = require("onnx", purpose="Upgrading ONNX models")
+    try:
+        model = onnx.version_converter.convert_version(onnx.load(str(src)), opset)
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise ConversionError(f"int8 QDQ needs ONNX opset {opset}, and upgrading the model from opset {version} "
+                              f"failed: {summarize(exc)}", got=f"opset {version}",
+                              tip=f"Export the model again at opset {opset} or newer.") from exc
+    onnx.save(model, str(dst))
+    return dst
+
+
 class _Reader:
     """ORT CalibrationDataReader over real samples, fed by input name."""
 
     def __init__(self, calibration: dict[str, np.ndarray]):
         n = len(next(iter(calibration.values())))
-        self._items = iter([{k: v[i : i + 1].astype(np.float32) for k, v in calibration.items()} for i in range(n)])
+        # each input in the dtype calibration data has (the model's: token ids stay int64)
+        self._items = iter([{k: as_model_input(v[i : i + 1]) for k, v in calibration.items()} for i in range(n)])
 
     def get_next(self):
         return next(self._items, None)
@@ -196,6 +260,7 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float
 
     src, dst = Path(src).resolve(), Path(dst).resolve()
     with tempfile.TemporaryDirectory(prefix="edgekit-ortq-") as tmp:
+        src = _at_least_opset(src, Path(tmp) / "opset.onnx", QDQ_OPSET)
         pre = Path(tmp) / "pre.onnx"
         cwd = os.getcwd()
         os.chdir(tmp)  # quant_pre_process leaves temp files in the current directory

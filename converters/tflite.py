@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from edgekit._fs import atomic_write_bytes
 from edgekit._lazy import quiet_tensorflow
-from edgekit.converters.backend import SAVED_MODEL, Backend, ExportSpec, Start
+from edgekit.converters.backend import SAVED_MODEL, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, UsageError, summarize
 
 
@@ -42,7 +43,7 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
 
         def representative():
             for i in range(n):
-                yield {k: calibration[k][i : i + 1].astype(np.float32) for k in names}
+                yield {k: as_model_input(calibration[k][i : i + 1]) for k in names}
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
@@ -54,11 +55,30 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
     try:
         return converter.convert()
     except Exception as exc:  # ConverterError and friends
-        raise ConversionError(
-            f"TFLite conversion to {precision} failed: {summarize(exc)}",
-            got=str(saved_model),
-            tip="The model may use ops LiteRT has no builtin kernel for; run with --debug for the converter log.",
-        ) from exc
+        raise _conversion_error(exc, precision) from exc
+
+
+_MISSING_OP = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
+_OP_LOCATION = re.compile(r'fused\["(\w+):", "([^"]+)"')
+
+
+def _conversion_error(exc: Exception, precision: str) -> ConversionError:
+    """The converter's MLIR dump reduced to what the user can act on: which op has no builtin kernel, in which
+    layer (MLIR names the op's location as <model>/<layer>/...)."""
+    text = str(exc)
+    missing = sorted(set(_MISSING_OP.findall(text)))
+    if missing:
+        layers = sorted({loc.split("/")[1] for op, loc in _OP_LOCATION.findall(text) if op in missing
+                         and loc.count("/") >= 2})
+        where = f" (layer {', '.join(repr(x) for x in layers)})" if layers else ""
+        return ConversionError(
+            f"TFLite conversion to {precision} failed: LiteRT has no builtin kernel for the TensorFlow op(s) "
+            f"{', '.join(missing)}{where}, and no Flex delegate to run TensorFlow ops.",
+            got=f"ops {missing}",
+            tip="Replace that layer with one LiteRT supports (e.g. bilinear instead of bicubic resizing), or pick an "
+            "ONNX / OpenVINO target for this model.")
+    return ConversionError(f"TFLite conversion to {precision} failed: {summarize(exc)}", got=type(exc).__name__,
+                           tip="Run with --debug for the converter log.")
 
 
 def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...], saved_model: Path) -> bytes:

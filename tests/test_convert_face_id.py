@@ -79,6 +79,13 @@ def test_int8_tflite_is_full_integer_and_runs_by_name(face_build):
     x = ZOO["face-id"].heldout_inputs()["image"][:3]
     out = s.predict({"image": x})
     assert out["logits"].dtype == np.float32 and out["logits"].shape == (3, 32)
+    # metadata says what the file itself takes: int8 with its scale, as the runtime reports it
+    io = json.loads((model_dir / "raspberry-pi-5" / "int8" / "metadata.json").read_text())["artifact_io"]
+    (inp,) = io["inputs"]
+    assert inp["dtype"] == "int8" and inp["quantization"]["scale"] == pytest.approx(s.inputs[0].quantization[0])
+    assert {o["dtype"] for o in io["outputs"]} == {"int8"}
+    fp16 = json.loads((model_dir / "jetson-orin-nano" / "fp16" / "metadata.json").read_text())["artifact_io"]
+    assert fp16["inputs"][0]["dtype"] == "float32" and fp16["inputs"][0]["quantization"] is None
 
 
 def test_openvino_ir_is_static_batch_one_and_onnx_fp16_keeps_float_io(face_build):

@@ -4,6 +4,7 @@ trained on the real 8x8 digits, converted to every format and checked against Ke
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,3 +172,64 @@ def test_functional_model_with_dict_outputs_keeps_its_keys(tmp_path, digits):
     from edgekit.runtime import open_session
 
     assert {t.name for t in open_session(row.path).outputs} == {"probs", "embedding"}
+
+
+def test_every_cell_is_attempted_and_a_failed_one_is_named(tmp_path, digits):
+    """Bicubic resizing has no LiteRT builtin kernel: the Raspberry Pi cells fail with the op and layer named,
+    the Jetson cells are still built, verified and reported, and the run exits nonzero."""
+    import json
+
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    xt, yt, xh, yh = _data(digits, "conv")
+    model = keras.Sequential([keras.Input((8, 8, 1), name="pixels"), layers.Resizing(16, 16, interpolation="bicubic"),
+                              layers.Conv2D(8, 3, activation="relu"), layers.GlobalAveragePooling2D(),
+                              layers.Dense(10, activation="softmax")])
+    _train(model, xt, yt).save(tmp_path / "bicubic.keras")
+    np.savez(tmp_path / "eval.npz", pixels=xh, labels=yh)
+    r = run_cli("convert", str(tmp_path / "bicubic.keras"), "--target", "raspberry-pi-5", "--target",
+                "jetson-orin-nano", "--precision", "fp32", "--eval", str(tmp_path / "eval.npz"), "--out",
+                str(tmp_path / "build"))
+    assert r.returncode == 4 and "Traceback" not in r.stderr
+    assert "FAILED raspberry-pi-5 fp32 (tflite): TFLite conversion to fp32 failed: LiteRT has no builtin kernel " \
+           "for the TensorFlow op(s) ResizeBicubic (layer 'resizing" in r.stdout
+    assert "ERROR: 1 of the requested conversions failed" in r.stderr and "are verified and written" in r.stderr
+    summary = json.loads((tmp_path / "build" / "bicubic" / "summary.json").read_text())
+    assert [(a["target"], a["precision"]) for a in summary["artifacts"]] == [("jetson-orin-nano", "fp32")]
+    assert [(f["target"], f["precision"]) for f in summary["failed"]] == [("raspberry-pi-5", "fp32")]
+    assert not (tmp_path / "build" / "bicubic" / "raspberry-pi-5").exists()  # nothing half-written
+    assert "FAILED in the last run" in (tmp_path / "build" / "bicubic" / "report.md").read_text()
+
+
+def test_integer_token_inputs_keep_their_dtype_everywhere(tmp_path):
+    """An Embedding over integer tokens (the 8x8 digits' 0..16 pixel counts, as int64 ids): calibration,
+    evaluation and every artifact keep int64 inputs; ONNX fp16 keeps the embedding's index comparisons in float32
+    where onnxconverter-common's output would not load, instead of failing."""
+    import json
+
+    import keras
+    from keras import layers
+    from sklearn.datasets import load_digits
+
+    keras.utils.set_random_seed(0)
+    d = load_digits()
+    x, y = d.data.astype(np.int64), d.target
+    model = keras.Sequential([keras.Input((64,), dtype="int64", name="tokens"), layers.Embedding(17, 8),
+                              layers.Flatten(), layers.Dense(32, activation="relu"), layers.Dense(10)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:1400], y[:1400], epochs=10, batch_size=64, verbose=0)
+    model.save(tmp_path / "tokens.keras")
+    np.savez(tmp_path / "calib.npz", tokens=x[:200])
+    np.savez(tmp_path / "eval.npz", tokens=x[1400:], labels=y[1400:])
+    keras_top1 = float(np.mean(np.asarray(model(x[1400:])).argmax(1) == y[1400:]))
+    jobs = [j for t in INT8_EVERYWHERE for j in plan_jobs([load_target(t)], "all", every=False)]
+    summary = convert(str(tmp_path / "tokens.keras"), jobs, tmp_path / "build", calib_path=str(tmp_path / "calib.npz"),
+                      eval_path=str(tmp_path / "eval.npz"))
+    assert summary.failed == () and len(summary.artifacts) == 9
+    for row in summary.artifacts:
+        assert row.value >= keras_top1 - 0.02, row
+        meta = json.loads((Path(row.path).parent / "metadata.json").read_text())
+        assert meta["inputs"] == [{"name": "tokens", "shape": [1, 64], "dtype": "int64"}], row.name
+        assert meta["artifact_io"]["inputs"][0]["dtype"] in ("int64", "int32"), (row.name, meta["artifact_io"])

@@ -59,7 +59,8 @@ class Builder:
         if self._onnx_fp32 is None:
             dst = self.work / "fp32.onnx"
             if self.src.kind == "onnx":
-                self._onnx_fp32 = onnx_conv.onnx_static_batch(self.src.path, dst)
+                shapes = {t.name: t.shape for t in self.src.static_inputs()}
+                self._onnx_fp32 = onnx_conv.onnx_at_shapes(self.src.path, dst, shapes)
             else:
                 self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
                     self.saved_model(self.recipe.route("onnx").form), [t.name for t in self.src.inputs], dst)

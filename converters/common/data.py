@@ -91,7 +91,7 @@ def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarr
             tip=f"Give at least {MIN_CALIBRATION} (100-300 real samples from the training data is typical).",
         )
     keep = np.linspace(0, n - 1, min(n, MAX_CALIBRATION)).round().astype(int)
-    return {s.name: np.asarray(data[s.name][keep], dtype=np.float32) for s in specs}
+    return {s.name: np.asarray(data[s.name][keep], dtype=s.dtype) for s in specs}  # token ids stay integers
 
 
 def data_hash(data: dict[str, np.ndarray]) -> str:
@@ -118,6 +118,6 @@ def user_training_set(data: dict[str, np.ndarray], specs, output: str, from_logi
             f"for {n} samples",
             tip=f"Save them under '{LABELS_KEY}': numpy.savez(path, {specs[0].name}=x, {LABELS_KEY}=y).",
         )
-    return TrainingSet({s.name: np.asarray(data[s.name], np.float32) for s in specs}, {output: np.asarray(labels)},
+    return TrainingSet({s.name: np.asarray(data[s.name], s.dtype) for s in specs}, {output: np.asarray(labels)},
                        sparse_softmax_loss(output, from_logits), epochs=10, learning_rate=5e-4,
                        origin=f"--train {source} ({n} samples)")

@@ -28,10 +28,10 @@ from edgekit.converters.common.pruning import PruneSpec
 from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
-from edgekit.errors import UsageError
+from edgekit.errors import EdgekitError, UsageError, summarize
 from edgekit.formats import FORMATS
 from edgekit.reporting.metric import Metric
-from edgekit.reporting.records import ConvertReport, ConvertSummary
+from edgekit.reporting.records import ConvertReport, ConvertSummary, FailedCell
 from edgekit.targets import Target
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
     if evald is not None:
         evald = data_mod.by_input_name(evald, specs)
         data_mod.check_inputs(evald, specs, "evaluation")
-        inputs = {t.name: np.asarray(evald[t.name], np.float32) for t in specs}
+        inputs = {t.name: np.asarray(evald[t.name], t.dtype) for t in specs}
         labels = evald.get(data_mod.LABELS_KEY)
         evaluate = None if labels is None else _top1_evaluator(inputs, np.asarray(labels).astype(int), primary)
         return _Data(calibration, origin, inputs, "--eval file", evaluate, Metric("top1") if evaluate else None,
@@ -168,7 +168,8 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
     return {
         "edgekit_version": edgekit.__version__,
         "model": src.name,
-        "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256},
+        "source": {"kind": src.kind, "path": str(src.path) if src.path else None, "sha256": src.sha256,
+                   **src.details},
         "recipe": recipe.name,
         "export_route": export_route,
         "pruning": None if pruning is None else {"method": pruning["method"], "ratio": pruning["ratio"]},
@@ -190,6 +191,7 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
 def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
             eval_path: str | None = None, threads: int | None = None, prune: PruneSpec | None = None,
             train_path: str | None = None, custom_objects: str | None = None,
+            input_shapes: dict[str, tuple[int, ...]] | None = None,
             progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` for every job into build/<model>/ (build/<model>-<method><percent>/ when pruned) and
     return that directory's summary: every verified artifact there, this run's and earlier ones'."""
@@ -198,7 +200,7 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
     calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
     evald = data_mod.load_npz(eval_path, "evaluation") if eval_path else None
     progress(f"loading {model}")
-    src = load_source(model, custom_objects)
+    src = load_source(model, custom_objects, input_shapes)
     recipe = get_recipe(src.architecture)
     pruning = None
     if prune is not None:
@@ -211,42 +213,21 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
     evaluation = {"sha256": data_mod.data_hash(data.eval_inputs),
                   "samples": int(len(next(iter(data.eval_inputs.values()))))}
     model_dir = Path(out_root) / src.name
+    run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir)
+    failed = []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
         builder = Builder(src, recipe, data.calibration, Path(tmp))
         for i, job in enumerate(jobs, 1):
             t = job.target
-            progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: converting to {t.format}")
-            built = builder.build(t.format, job.precision)
-            final = model_dir / t.name / job.precision
-            with staged_directory(final) as stage:
-                for f in built.iterdir():
-                    shutil.copyfile(f, stage / f.name)
-                files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}
-                progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: verifying with {t.runtime}")
-                host_threads = threads or min(t.threads, os.cpu_count() or 1)
-                artifact = FORMATS[t.format].artifact
-                result = verify_artifact(
-                    stage / artifact, threads=host_threads, eval_inputs=data.eval_inputs,
-                    reference=reference, primary_output=data.primary_output,
-                    primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
-                )
-                start = builder.start(t.format)
-                meta = _metadata(src, recipe, job, data, files, {"start": start.kind, "form": start.form}, pruning)
-                atomic_write_json(stage / "metadata.json", meta)
-                report = ConvertReport(
-                    model=src.name, target=t.name, format=t.format, precision=job.precision,
-                    artifact={"file": artifact, "size_bytes": sum((stage / f).stat().st_size for f in files),
-                              "gzip_bytes": gzip_size(stage, files)},
-                    evaluated_on=data.evaluated_on, metric=data.metric, metrics=result.metrics,
-                    reference_metrics=reference_metrics, agreement=result.agreement,
-                    latency={"where": "host", **result.latency}, cold_start={"where": "host", **result.cold_start},
-                    memory={"where": "host", **result.memory}, runtime=result.runtime,
-                    runtime_options=result.runtime_options,
-                    device_runtime={"devices": list(t.devices), "requirements": list(t.device_requirements)},
-                    float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
-                    metadata=meta, built_at=_now(), evaluation=evaluation,
-                )
-                atomic_write_json(stage / "report.json", report.to_json())
+            try:
+                _convert_one(run, builder, job, lambda msg: progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: "
+                                                                    f"{msg}"))
+            except Exception as exc:  # one cell's failure is its row, not the run's end
+                log.debug("%s %s failed", t.name, job.precision, exc_info=True)
+                reason = (f"{exc.message}" + (f" TIP: {exc.tip}" if exc.tip else "")) if isinstance(
+                    exc, EdgekitError) else f"unexpected {type(exc).__name__}: {summarize(exc)}"
+                progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: FAILED: {reason}")
+                failed.append(FailedCell(t.name, t.format, job.precision, reason))
     from edgekit.reporting.convert import write_model_directory
 
     summary = ConvertSummary(
@@ -254,9 +235,66 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
         evaluated_on=data.evaluated_on, reference_metrics=reference_metrics,
         baseline=src.zoo.baseline() if src.zoo else {}, pruning=pruning,
         notes=tuple(src.zoo.notes() if src.zoo else ()), artifacts=(),
-        wall_seconds=round(time.perf_counter() - started, 1),
+        wall_seconds=round(time.perf_counter() - started, 1), failed=tuple(failed),
     )
     return write_model_directory(model_dir, summary, evaluation)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every cell of one convert run shares."""
+
+    src: SourceModel
+    recipe: Recipe
+    data: _Data
+    reference: dict[str, np.ndarray]  # fp32 outputs on the evaluation inputs
+    reference_metrics: dict
+    evaluation: dict  # sha256 and size of the evaluation inputs
+    pruning: dict | None
+    threads: int | None
+    model_dir: Path
+
+
+def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str], None]) -> ConvertReport:
+    """Build one (target, precision) artifact, verify it with the target's runtime in a staging directory and
+    move it into build/<model>/<target>/<precision>/ only when everything succeeded."""
+    t, data = job.target, run.data
+    progress(f"converting to {t.format}")
+    built = builder.build(t.format, job.precision)
+    with staged_directory(run.model_dir / t.name / job.precision) as stage:
+        for f in built.iterdir():
+            shutil.copyfile(f, stage / f.name)
+        files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}
+        progress(f"verifying with {t.runtime}")
+        artifact = FORMATS[t.format].artifact
+        result = verify_artifact(
+            stage / artifact, threads=run.threads or min(t.threads, os.cpu_count() or 1),
+            eval_inputs=data.eval_inputs, reference=run.reference, primary_output=data.primary_output,
+            primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
+        )
+        start = builder.start(t.format)
+        meta = _metadata(run.src, run.recipe, job, data, files, {"start": start.kind, "form": start.form},
+                         run.pruning)
+        meta["format_details"] = builder.backend(t.format).describe(stage / artifact)
+        # what the file itself takes and gives (int8 I/O of a LiteRT int8 model, with its scales);
+        # edgekit's Session converts float inputs for it, a program using the runtime directly must too
+        meta["artifact_io"] = result.io
+        atomic_write_json(stage / "metadata.json", meta)
+        report = ConvertReport(
+            model=run.src.name, target=t.name, format=t.format, precision=job.precision,
+            artifact={"file": artifact, "size_bytes": sum((stage / f).stat().st_size for f in files),
+                      "gzip_bytes": gzip_size(stage, files)},
+            evaluated_on=data.evaluated_on, metric=data.metric, metrics=result.metrics,
+            reference_metrics=run.reference_metrics, agreement=result.agreement,
+            latency={"where": "host", **result.latency}, cold_start={"where": "host", **result.cold_start},
+            memory={"where": "host", **result.memory}, runtime=result.runtime,
+            runtime_options=result.runtime_options,
+            device_runtime={"devices": list(t.devices), "requirements": list(t.device_requirements)},
+            float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
+            metadata=meta, built_at=_now(), evaluation=run.evaluation,
+        )
+        atomic_write_json(stage / "report.json", report.to_json())
+    return report
 
 
 def _now() -> str:

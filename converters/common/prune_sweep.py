@@ -56,9 +56,14 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
     for ratio in [0.0, *ratios]:
         spec = PruneSpec(method, ratio) if ratio else None
         progress(f"sweep: {'unpruned' if spec is None else spec}")
-        runs.append((ratio, convert(model, jobs, sweep_dir, calib_path=calib_path, eval_path=eval_path,
-                                    threads=threads, prune=spec, train_path=train_path if spec else None,
-                                    progress=progress)))
+        summary = convert(model, jobs, sweep_dir, calib_path=calib_path, eval_path=eval_path, threads=threads,
+                          prune=spec, train_path=train_path if spec else None, progress=progress)
+        if summary.failed:
+            from edgekit.errors import ConversionError
+
+            raise ConversionError(f"prune-sweep: {summary.model} {summary.failed[0].name} failed: "
+                                  f"{summary.failed[0].error}", tip="Run `edgekit convert` on it with --debug.")
+        runs.append((ratio, summary))
     before = next((s.pruning for _, s in runs if s.pruning), None)
     base_macs = before["macs"]["before"] if before else None
     base_params = before["params"]["before"] if before else None

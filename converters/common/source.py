@@ -16,7 +16,7 @@ import numpy as np
 from edgekit._fs import file_sha256
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, SAVED_MODEL
-from edgekit.errors import InputFileError, UsageError, summarize
+from edgekit.errors import InputFileError, UsageError, did_you_mean, summarize
 from edgekit.runtime import TensorInfo, run_in_batches
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
@@ -55,6 +55,7 @@ class SourceModel:
     zoo: object | None = None  # edgekit.zoo.ZooModel for zoo sources
     _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path
     _root: object = field(default=None, repr=False)  # a loaded SavedModel: keeps the signature's variables alive
+    details: dict = field(default_factory=dict)  # facts of the source its artifacts' metadata records (ONNX opset)
 
     @property
     def intermediates(self) -> tuple[str, ...]:
@@ -86,7 +87,7 @@ class SourceModel:
     def reference(self) -> Predict:
         """The fp32 model as a batched predict function: the yardstick for every artifact."""
         if self.kind in ("zoo", "keras"):
-            return _keras_predict(self._model, [t.name for t in self.inputs])
+            return _keras_predict(self._model, self.inputs)
         if self.kind == "saved_model":
             return _signature_predict(self._model, self.inputs)
         from edgekit.runtime import open_session
@@ -97,7 +98,7 @@ class SourceModel:
         """Write the canonical static-batch SavedModel (Keras and SavedModel sources only) of a Keras ``form``
         (see converters/common/keras_forms; a SavedModel source has only its native form)."""
         tf = quiet_tensorflow()
-        specs = [tf.TensorSpec(t.shape, tf.float32, name=t.name) for t in self.static_inputs()]
+        specs = [tf.TensorSpec(t.shape, tf.as_dtype(t.dtype), name=t.name) for t in self.static_inputs()]
         names = [t.name for t in self.inputs]
         if self.kind in ("zoo", "keras"):
             import keras
@@ -143,9 +144,11 @@ def _keras_outputs(model, out) -> dict:
     return dict(zip(output_tensors(model), out if isinstance(out, (list, tuple)) else [out]))
 
 
-def _keras_predict(model, names) -> Predict:
+def _keras_predict(model, inputs: list[TensorInfo]) -> Predict:
+    names = [t.name for t in inputs]
+
     def run(feeds):
-        args = [np.asarray(feeds[k], np.float32) for k in names]
+        args = [np.asarray(feeds[t.name], t.dtype) for t in inputs]
         return {k: np.asarray(v) for k, v in _keras_outputs(model, _keras_call(model, names, args)).items()}
 
     return lambda feeds: run_in_batches(run, feeds, 64)
@@ -155,21 +158,47 @@ def _signature_predict(signature, inputs) -> Predict:
     tf = quiet_tensorflow()
 
     def run(feeds):
-        out = signature(**{t.name: tf.constant(feeds[t.name], tf.float32) for t in inputs})
+        out = signature(**{t.name: tf.constant(feeds[t.name], tf.as_dtype(t.dtype)) for t in inputs})
         return {k: v.numpy() for k, v in out.items()}
 
     return lambda feeds: run_in_batches(run, feeds, inputs[0].shape[0] or 64)
 
 
-def _check_static(inputs: list[TensorInfo], where: str) -> list[TensorInfo]:
+def with_input_shapes(inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]] | None,
+                      where: str) -> list[TensorInfo]:
+    """The inputs with the user's --input-shape fixes applied; every dimension but the batch must then be static
+    (edge targets compile static shapes)."""
+    shapes = dict(shapes or {})
+    names = [t.name for t in inputs]
+    unknown = sorted(set(shapes) - set(names))
+    if unknown:
+        raise UsageError(f"--input-shape names no input of {where}: '{unknown[0]}'.{did_you_mean(unknown[0], names)}",
+                         got=f"--input-shape {unknown[0]}=...", tip=f"The model's inputs: {', '.join(names)}.")
+    out = []
     for t in inputs:
+        if t.name in shapes:
+            shape = shapes[t.name]
+            clash = [i for i, (m, g) in enumerate(zip(t.shape, shape)) if i > 0 and m is not None and m != g]
+            if len(shape) != len(t.shape) or shape[0] != 1 or clash:
+                raise UsageError(
+                    f"--input-shape for '{t.name}' does not fit the model's input.",
+                    got=f"{t.name}={'x'.join(map(str, shape))}; the model declares {_shown(t.shape)}",
+                    tip="Give every dimension, batch first and 1 (artifacts are compiled at batch 1), keeping the "
+                    "sizes the model fixes itself.")
+            t = TensorInfo(t.name, (t.shape[0], *shape[1:]), t.dtype)
         if any(d is None for d in t.shape[1:]):
+            example = "x".join(["1", *(str(d) if d is not None else "<size>" for d in t.shape[1:])])
             raise UsageError(
                 f"Input '{t.name}' of {where} has a dynamic dimension besides the batch.",
-                got=f"shape={t.shape}",
-                tip="Edge targets compile static shapes: re-export the model with fixed input sizes.",
-            )
-    return inputs
+                got=f"shape={_shown(t.shape)}",
+                tip=f"Edge targets compile static shapes: fix it with --input-shape {t.name}={example} (the size the "
+                "device will see), or re-export the model with fixed input sizes.")
+        out.append(t)
+    return out
+
+
+def _shown(shape) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
 
 
 def _load_keras(path: Path) -> SourceModel:
@@ -178,8 +207,8 @@ def _load_keras(path: Path) -> SourceModel:
     from edgekit.converters.common.keras_source import output_tensors
 
     model = load_keras_file(path)
-    inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
-    return SourceModel(path.stem, "keras", file_sha256(path), _check_static(inputs, path.name),
+    inputs = [TensorInfo(t.name, tuple(t.shape), str(t.dtype)) for t in model.inputs]
+    return SourceModel(path.stem, "keras", file_sha256(path), inputs,
                        list(output_tensors(model)), path=path, _model=model)
 
 
@@ -201,8 +230,8 @@ def _load_saved_model(path: Path) -> SourceModel:
         )
     sig = root.signatures["serving_default"]
     specs = sig.structured_input_signature[1]
-    inputs = [TensorInfo(n, tuple(s.shape.as_list()), "float32") for n, s in sorted(specs.items())]
-    return SourceModel(path.name, "saved_model", file_sha256(path), _check_static(inputs, path.name),
+    inputs = [TensorInfo(n, tuple(s.shape.as_list()), s.dtype.name) for n, s in sorted(specs.items())]
+    return SourceModel(path.name, "saved_model", file_sha256(path), inputs,
                        sorted(sig.structured_outputs), path=path, _model=sig, _root=root)
 
 
@@ -223,16 +252,27 @@ def _load_onnx(path: Path) -> SourceModel:
     for i in model.graph.input:
         if i.name in init:
             continue
-        dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in i.type.tensor_type.shape.dim)
-        inputs.append(TensorInfo(i.name, dims, "float32"))
+        # a dimension is static only when it has a positive value: -1, 0 and symbolic names are dynamic
+        dims = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                     for d in i.type.tensor_type.shape.dim)
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type).name
+        inputs.append(TensorInfo(i.name, dims, dtype))
     outputs = [o.name for o in model.graph.output]
-    return SourceModel(path.stem, "onnx", file_sha256(path), _check_static(inputs, path.name), outputs,
-                       path=path, _model=path)
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    return SourceModel(path.stem, "onnx", file_sha256(path), inputs, outputs, path=path, _model=path,
+                       details={"onnx_opset": opset})
 
 
-def load_source(spec: str, custom_objects: str | Path | None = None) -> SourceModel:
+def load_source(spec: str, custom_objects: str | Path | None = None,
+                input_shapes: dict[str, tuple[int, ...]] | None = None) -> SourceModel:
     """A zoo model by name, or a model file / SavedModel directory; ``custom_objects`` is a Python file that
-    registers the custom Keras classes a .keras file needs."""
+    registers the custom Keras classes a .keras file needs; ``input_shapes`` fix dynamic input dimensions."""
+    src = _load(spec, custom_objects)
+    src.inputs = with_input_shapes(src.inputs, input_shapes, Path(spec).name)
+    return src
+
+
+def _load(spec: str, custom_objects: str | Path | None) -> SourceModel:
     from edgekit import zoo
 
     if custom_objects:
@@ -243,7 +283,7 @@ def load_source(spec: str, custom_objects: str | Path | None = None) -> SourceMo
     if spec in zoo.ZOO:
         entry = zoo.ZOO[spec]
         model = entry.load_keras()
-        inputs = [TensorInfo(t.name, tuple(t.shape), "float32") for t in model.inputs]
+        inputs = [TensorInfo(t.name, tuple(t.shape), str(t.dtype)) for t in model.inputs]
         from edgekit.converters.common.keras_source import output_tensors
 
         return SourceModel(spec, "zoo", entry.weights_sha256(), inputs, list(output_tensors(model)),

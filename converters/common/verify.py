@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import ConversionError
+from edgekit.errors import ConversionError, InputFileError
 from edgekit.profiling.latency import measure_latency
 from edgekit.profiling.memory import increase_mb, rss_mb
 from edgekit.runtime import open_session
@@ -53,6 +53,7 @@ class Verification:
     latency: dict  # profiling.latency.measure_latency
     cold_start: dict  # load_ms, first_inference_ms
     memory: dict  # model_rss_increase_mb
+    io: dict  # the artifact's real input and output tensors: name, shape, dtype, quantization
 
 
 def verify_artifact(
@@ -69,7 +70,11 @@ def verify_artifact(
     """Run ``path`` on the host CPU with its device's runtime and measure it."""
     rss_before = rss_mb()
     started = time.perf_counter()
-    session = open_session(path, threads=threads)
+    try:
+        session = open_session(path, threads=threads)
+    except InputFileError as exc:  # edgekit's own output: a converter defect, not a damaged user file
+        raise ConversionError(f"The artifact edgekit built does not load in its runtime ({exc.what})",
+                              tip="Try another precision for this target; run with --debug and report it.") from exc
     load_ms = (time.perf_counter() - started) * 1e3
     first = {k: v[: session.batch or 1] for k, v in eval_inputs.items()}
     started = time.perf_counter()
@@ -90,4 +95,5 @@ def verify_artifact(
         latency=measure_latency(session.run, feeds),
         cold_start={"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
         memory={"model_rss_increase_mb": model_rss},
+        io={"inputs": [t.to_json() for t in session.inputs], "outputs": [t.to_json() for t in session.outputs]},
     )

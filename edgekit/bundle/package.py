@@ -139,7 +139,12 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
         from edgekit.converters.common.pipeline import Job, convert
 
         progress(f"{spec['model']} has no verified {target.name} {precision} artifact yet: converting")
-        convert(spec["model"], [Job(target, precision)], Path(build_dir), progress=progress)
+        summary = convert(spec["model"], [Job(target, precision)], Path(build_dir), progress=progress)
+        if summary.failed:
+            from edgekit.errors import ConversionError
+
+            raise ConversionError(f"Converting {spec['model']} for {target.name} {precision} failed: "
+                                  f"{summary.failed[0].error}", tip="Nothing was packaged; see `edgekit convert`.")
     zoo = ZOO[spec["model"]]
     files = {f"model/{p.name}": p.read_bytes() for p in sorted(built.iterdir()) if p.is_file()}
     app_dir = Path(apps_dir) / app_name

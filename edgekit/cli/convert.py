@@ -64,6 +64,8 @@ def _framework_output_captured():
 @click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
               help="Training .npz for fine-tuning after --prune (inputs keyed by name, integer labels under "
               "'labels'); zoo models bring their own.")
+@click.option("--input-shape", "input_shape_specs", multiple=True, metavar="NAME=1xCxHxW",
+              help="Fix an input's dynamic dimensions (batch 1 first), e.g. x=1x3x48x192. Repeatable.")
 @click.option("--custom-objects", type=click.Path(dir_okay=False), default=None, metavar="FILE.py",
               help="Python file defining the custom Keras layers / models a .keras file uses (registered with "
               "@keras.saving.register_keras_serializable()).")
@@ -78,8 +80,8 @@ def _framework_output_captured():
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
 @click.pass_context
-def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, custom_objects, out_dir,
-            threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
+def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, input_shape_specs,
+            custom_objects, out_dir, threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
     """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
 
     \b
@@ -103,6 +105,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         raise UsageError("--train is only used to fine-tune after pruning.", got=f"--train {train_path}",
                          tip="Add --prune unstructured:0.8 or --prune structured:0.5, or drop --train.")
     check_supported(model, jobs, prune)
+    input_shapes = parse_input_shapes(input_shape_specs)
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     show = not as_json and sys.stderr.isatty()
     with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
@@ -112,17 +115,20 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,
-                              progress=progress)
+                              input_shapes=input_shapes, progress=progress)
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
     gates = Gates(max_accuracy_drop, max_p99_ms, max_size_mb)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
+        _fail_if_any_cell_failed(summary)
         enforce(GateRow.of_summary(summary), gates)
         return
     from edgekit.reporting.summary import pruning_lines, render_table
 
     click.echo(render_table(summary.artifacts))
+    for f in summary.failed:
+        click.echo(f"FAILED {f.name} ({f.format}): {f.error}")
     click.echo("")
     for k, v in summary.reference_metrics.items():
         click.echo(f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}")
@@ -137,4 +143,33 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         click.echo(f"not listed: {line}")
     click.echo(f"wrote {Path(out_dir) / summary.model}/ (report.md, report.html, summary.json, <target>/<precision>/) "
                f"in {summary.wall_seconds} s")
+    _fail_if_any_cell_failed(summary)
     enforce(GateRow.of_summary(summary), gates)
+
+
+def parse_input_shapes(specs: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """--input-shape NAME=1x3x48x192 (repeatable) as {name: shape}, checked before any framework loads."""
+    import re
+
+    from edgekit.errors import UsageError
+
+    shapes = {}
+    for spec in specs:
+        m = re.fullmatch(r"([^=]+)=([1-9]\d*(?:x[1-9]\d*)*)", spec.strip())
+        if not m or m.group(1) in shapes:
+            raise UsageError("Cannot read --input-shape: it is NAME=1xDxD... (positive sizes, batch first), once "
+                             "per input.", got=f"--input-shape {spec}", tip="e.g. --input-shape x=1x3x48x192")
+        shapes[m.group(1)] = tuple(int(d) for d in m.group(2).split("x"))
+    return shapes
+
+
+def _fail_if_any_cell_failed(summary) -> None:
+    """Every cell was attempted and the reports are written; a run with a failed cell still exits nonzero."""
+    if summary.failed:
+        from edgekit.errors import ConversionError
+
+        raise ConversionError(
+            f"{len(summary.failed)} of the requested conversions failed: "
+            + "; ".join(f"{f.name}: {f.error}" for f in summary.failed),
+            tip=("The other artifacts are verified and written" if summary.artifacts else "No artifact was written")
+            + "; run again with --debug for the failed ones' tracebacks.")

@@ -95,6 +95,10 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
              '<p class="muted">Every verified artifact in this directory, whichever run built it. Click a column to '
              "sort. Proportions carry 95 % Wilson intervals; the Δ interval is Newcombe's (conservative). Latency: "
              "warm-up until stable, then at least 50 runs and 1 s.</p>"]
+    if summary.failed:
+        body += ["<h2>Failed in the last run</h2>",
+                 *(f'<div class="finding"><b>{escape(f.name)}</b> ({escape(f.format)}): {escape(f.error)}</div>'
+                   for f in summary.failed)]
     if summary.not_listed:
         body += ["<h2>On disk but not listed</h2>",
                  "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary.not_listed) + "</ul>"]

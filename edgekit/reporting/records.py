@@ -163,6 +163,20 @@ def _fallback_summary(decision: dict | None) -> dict | None:
 
 
 @dataclass(frozen=True)
+class FailedCell:
+    """A (target, precision) of the last run that could not be built or verified, and why (one line)."""
+
+    target: str
+    format: str
+    precision: str
+    error: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.target} {self.precision}"
+
+
+@dataclass(frozen=True)
 class ConvertSummary:
     """``build/<model>/summary.json``: every verified artifact in the model directory, whichever run made it."""
 
@@ -181,6 +195,7 @@ class ConvertSummary:
     sanity: tuple[dict, ...] = ()
     wall_seconds: float = 0.0
     not_listed: tuple[str, ...] = field(default=())  # artifacts on disk from another source or evaluation
+    failed: tuple[FailedCell, ...] = field(default=())  # cells of the last run that failed, with why
 
     @property
     def reference(self) -> float | None:
@@ -193,7 +208,8 @@ class ConvertSummary:
                 "evaluated_on": self.evaluated_on, "reference_metrics": self.reference_metrics,
                 "baseline": self.baseline, "pruning": self.pruning, "notes": list(self.notes),
                 "artifacts": [r.to_json() for r in self.artifacts], "sanity": list(self.sanity),
-                "wall_seconds": self.wall_seconds, "not_listed": list(self.not_listed)}
+                "wall_seconds": self.wall_seconds, "not_listed": list(self.not_listed),
+                "failed": [asdict(f) for f in self.failed]}
 
     @classmethod
     def from_json(cls, doc: dict) -> ConvertSummary:
@@ -203,7 +219,8 @@ class ConvertSummary:
                    baseline=doc["baseline"], pruning=doc.get("pruning"), notes=tuple(doc.get("notes", ())),
                    artifacts=tuple(SummaryRow.from_json(r) for r in doc["artifacts"]),
                    sanity=tuple(doc.get("sanity", ())), wall_seconds=doc.get("wall_seconds", 0.0),
-                   not_listed=tuple(doc.get("not_listed", ())))
+                   not_listed=tuple(doc.get("not_listed", ())),
+                   failed=tuple(FailedCell(**f) for f in doc.get("failed", ())))
 
 
 @dataclass(frozen=True)

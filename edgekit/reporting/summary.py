@@ -106,6 +106,9 @@ def render_markdown(summary: ConvertSummary) -> str:
                                        [[k, str(v["weights"]), str(v["zeros"]), f"{v['sparsity']:.4f}"]
                                         for k, v in per_layer.items()], markdown=True)]
     lines += ["", render_table(summary.artifacts, markdown=True), ""]
+    if summary.failed:
+        lines += [f"**FAILED in the last run** ({len(summary.failed)}):", "",
+                  *(f"- {f.name} ({f.format}): {f.error}" for f in summary.failed), ""]
     lines.append("Every verified artifact in this directory, whichever run built it (column `built`). Accuracy is "
                  "measured with each target's runtime on the host CPU; a proportion shows its 95 % Wilson interval "
                  "over the held-out samples, so a difference inside it is not evidence. Latency is host latency "

@@ -21,6 +21,12 @@ class TensorInfo:
     name: str
     shape: tuple[int | None, ...]  # None for a dynamic dimension
     dtype: str  # dtype the model itself takes/gives, e.g. "int8" for a fully quantized LiteRT model
+    quantization: tuple[float, int] | None = None  # (scale, zero point) of quantized I/O; run() converts for you
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": [d if d is not None else -1 for d in self.shape], "dtype": self.dtype,
+                "quantization": None if self.quantization is None else
+                {"scale": self.quantization[0], "zero_point": self.quantization[1]}}
 
 
 class Session:

@@ -12,7 +12,10 @@ from edgekit.runtime import Session, TensorInfo, dequantize, quantize
 
 
 def _info(name: str, d: dict) -> TensorInfo:
-    return TensorInfo(name, tuple(int(s) if s >= 0 else None for s in d["shape_signature"]), np.dtype(d["dtype"]).name)
+    scale, zero_point = d["quantization"]
+    quantized = (float(scale), int(zero_point)) if scale and np.issubdtype(np.dtype(d["dtype"]), np.integer) else None
+    return TensorInfo(name, tuple(int(s) if s >= 0 else None for s in d["shape_signature"]),
+                      np.dtype(d["dtype"]).name, quantized)
 
 
 class LiteRTSession(Session):

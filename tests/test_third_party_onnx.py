@@ -1,0 +1,80 @@
+"""ONNX models nobody here wrote: PaddleOCR's text-direction classifier and recogniser as rapidocr ships them on
+PyPI (opsets 11 and 12, inputs [-1, 3, ?, ?]), fed real photographs (scikit-learn's sample images), through the
+ONNX and OpenVINO targets at every precision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgekit.zoo._packages import package_file
+from tests.conftest import run_cli
+
+CLS = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx"  # opset 11, input x [-1, 3, ?, ?]
+REC = "models/ch_PP-OCRv4_rec_infer.onnx"  # opset 12, input x [?, 3, ?, ?]
+
+
+def _crops(image: np.ndarray, n: int, seed: int, width: int) -> np.ndarray:
+    """Text-line-shaped crops of a real photo, resized to 48 x ``width`` and normalised as PaddleOCR does."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        h = int(rng.integers(24, 96))
+        w = min(h * width // 48, image.shape[1] - 1)
+        y, x = int(rng.integers(0, image.shape[0] - h)), int(rng.integers(0, image.shape[1] - w))
+        rows, cols = (np.arange(48) * h // 48) + y, (np.arange(width) * w // width) + x
+        crop = image[rows][:, cols].astype(np.float32) / 255.0
+        out.append(((crop - 0.5) / 0.5).transpose(2, 0, 1))
+    return np.stack(out).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    from sklearn.datasets import load_sample_images
+
+    china, flower = load_sample_images().images
+    root = tmp_path_factory.mktemp("ppocr")
+    for width in (192, 320):  # calibration from one photo, evaluation on the other
+        np.savez(root / f"calib{width}.npz", x=_crops(china, 100, 0, width))
+        np.savez(root / f"eval{width}.npz", x=_crops(flower, 100, 1, width))
+    return root
+
+
+def test_dynamic_dims_need_an_input_shape_and_get_a_clear_error(tmp_path, photos):
+    model = package_file("rapidocr_onnxruntime", CLS, "PaddleOCR's classifier")
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--precision", "fp32", "--eval",
+                str(photos / "eval192.npz"), "--out", str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "Input 'x' of ch_ppocr_mobile_v2.0_cls_infer.onnx has a dynamic dimension besides the batch. " \
+           "Got: shape=(?, 3, ?, ?)" in r.stderr  # -1 and symbolic sizes alike
+    assert "TIP: Edge targets compile static shapes: fix it with --input-shape x=1x3x<size>x<size>" in r.stderr
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--input-shape", "image=1x3x48x192",
+                "--out", str(tmp_path))
+    assert r.returncode == 2 and "--input-shape names no input of" in r.stderr and "'image'" in r.stderr
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--input-shape", "x=1x4x48x192",
+                "--out", str(tmp_path))
+    assert r.returncode == 2 and "does not fit the model's input" in r.stderr and "(?, 3, ?, ?)" in r.stderr
+
+
+@pytest.mark.parametrize("name, path, width", [("classifier", CLS, 192), ("recogniser", REC, 320)])
+def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, path, width):
+    """int8 QDQ needs opset 13: the model is upgraded for it (recorded); fp16 keeps the outputs faithful."""
+    model = package_file("rapidocr_onnxruntime", path, f"PaddleOCR's {name}")
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--target", "intel-core-ultra-npu",
+                "--precision", "all", "--input-shape", f"x=1x3x48x{width}", "--calib",
+                str(photos / f"calib{width}.npz"), "--eval", str(photos / f"eval{width}.npz"), "--out",
+                str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
+    assert len(rows) == 6 and summary["failed"] == []
+    for (_, precision), row in rows.items():
+        assert row["top1_agreement"] >= {"fp32": 0.999, "fp16": 0.98, "int8": 0.5}[precision], row
+    model_dir = tmp_path / Path(path).stem
+    meta = json.loads((model_dir / "jetson-orin-nano" / "int8" / "metadata.json").read_text())
+    assert meta["source"]["onnx_opset"] in (11, 12) and meta["format_details"] == {"onnx_opset": 13}
+    assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 48, width], "dtype": "float32"}]
+
