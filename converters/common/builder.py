@@ -54,16 +54,9 @@ class Builder:
         return self._saved_models[form]
 
     def onnx_fp32(self) -> Path:
-        from edgekit.converters import onnx as onnx_conv
-
-        if self._onnx_fp32 is None:
-            dst = self.work / "fp32.onnx"
-            if self.src.kind == "onnx":
-                shapes = {t.name: t.shape for t in self.src.static_inputs()}
-                self._onnx_fp32 = onnx_conv.onnx_at_shapes(self.src.path, dst, shapes)
-            else:
-                self._onnx_fp32 = onnx_conv.saved_model_to_onnx(
-                    self.saved_model(self.recipe.route("onnx").form), [t.name for t in self.src.inputs], dst)
+        if self._onnx_fp32 is None:  # the source decides how it becomes ONNX (its own file, or via a SavedModel)
+            self._onnx_fp32 = self.src.export_onnx(self.work / "fp32.onnx",
+                                                   lambda: self.saved_model(self.recipe.route("onnx").form))
         return self._onnx_fp32
 
     def start_kind(self, fmt: str) -> str:

@@ -94,6 +94,15 @@ class SourceModel:
 
         return open_session(self._model).predict
 
+    def export_onnx(self, dst: Path, saved_model: Callable[[], Path]) -> Path:
+        """The fp32 ONNX intermediate at the static input shapes: an .onnx source's own file with its shapes
+        fixed, or tf2onnx's export of ``saved_model()`` (the canonical SavedModel of the recipe's ONNX form)."""
+        from edgekit.converters import onnx as onnx_conv
+
+        if self.kind == "onnx":
+            return onnx_conv.onnx_at_shapes(self.path, dst, {t.name: t.shape for t in self.static_inputs()})
+        return onnx_conv.saved_model_to_onnx(saved_model(), [t.name for t in self.inputs], dst)
+
     def export_saved_model(self, directory: Path, form: str = "native") -> Path:
         """Write the canonical static-batch SavedModel (Keras and SavedModel sources only) of a Keras ``form``
         (see converters/common/keras_forms; a SavedModel source has only its native form)."""
