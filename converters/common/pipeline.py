@@ -28,7 +28,7 @@ from edgekit.converters.common.pruning import PruneSpec
 from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
-from edgekit.errors import EdgekitError, UsageError, summarize
+from edgekit.errors import EdgekitError, MissingDependencyError, UsageError, summarize
 from edgekit.formats import FORMATS
 from edgekit.reporting.metric import Metric
 from edgekit.reporting.records import ConvertReport, ConvertSummary, FailedCell
@@ -222,6 +222,8 @@ def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | No
             try:
                 _convert_one(run, builder, job, lambda msg: progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: "
                                                                     f"{msg}"))
+            except MissingDependencyError:
+                raise  # not this cell's problem: every cell needs the install fixed first
             except Exception as exc:  # one cell's failure is its row, not the run's end
                 log.debug("%s %s failed", t.name, job.precision, exc_info=True)
                 reason = (f"{exc.message}" + (f" TIP: {exc.tip}" if exc.tip else "")) if isinstance(
