@@ -43,7 +43,10 @@ def collect_reports(model_dir: Path, source_sha256: str, evaluation_sha256: str 
         elif report.metadata["source"]["sha256"] != source_sha256:
             left_out.append(f"{where}: built from another version of the source "
                             f"(sha256 {report.metadata['source']['sha256'][:12]}…)")
-        elif (report.evaluation or {}).get("sha256") != evaluation_sha256:
+        elif report.evaluation is None:
+            left_out.append(f"{where}: made by an older edgekit that did not record its evaluation data; convert it "
+                            "again to list it")
+        elif report.evaluation.get("sha256") != evaluation_sha256:
             left_out.append(f"{where}: verified on other evaluation data")
         else:
             reports.append(report)
