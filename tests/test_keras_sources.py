@@ -196,6 +196,8 @@ def test_every_cell_is_attempted_and_a_failed_one_is_named(tmp_path, digits):
     assert "FAILED raspberry-pi-5 fp32 (tflite): TFLite conversion to fp32 failed: LiteRT has no builtin kernel " \
            "for the TensorFlow op(s) ResizeBicubic (layer 'resizing" in r.stdout
     assert "ERROR: 1 of the requested conversions failed" in r.stderr and "are verified and written" in r.stderr
+    table = r.stdout.splitlines()
+    assert any(line.split()[:4] == ["raspberry-pi-5", "tflite", "fp32", "-"] and "FAILED" in line for line in table)
     summary = json.loads((tmp_path / "build" / "bicubic" / "summary.json").read_text())
     assert [(a["target"], a["precision"]) for a in summary["artifacts"]] == [("jetson-orin-nano", "fp32")]
     assert [(f["target"], f["precision"]) for f in summary["failed"]] == [("raspberry-pi-5", "fp32")]

@@ -126,7 +126,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         return
     from edgekit.reporting.summary import pruning_lines, render_table
 
-    click.echo(render_table(summary.artifacts))
+    click.echo(render_table(summary.artifacts, failed=summary.failed))
     for f in summary.failed:
         click.echo(f"FAILED {f.name} ({f.format}): {f.error}")
     click.echo("")

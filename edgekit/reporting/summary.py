@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from edgekit.profiling.latency import HIGH_COV
 from edgekit.reporting.metric import Metric
-from edgekit.reporting.records import ConvertSummary, SummaryRow
+from edgekit.reporting.records import ConvertSummary, FailedCell, SummaryRow
 
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"), ("gzip", "gzip"),
@@ -62,9 +62,12 @@ def format_table(heads: list[str], rows: list[list[str]], markdown: bool = False
     return "\n".join([line(heads), rule, *(line(r) for r in rows)])
 
 
-def render_table(rows: Sequence[SummaryRow], markdown: bool = False) -> str:
-    cells = [table_cells(r) for r in rows]
-    return format_table([h for _, h in COLUMNS], [[c[k] for k, _ in COLUMNS] for c in cells], markdown)
+def render_table(rows: Sequence[SummaryRow], markdown: bool = False, failed: Sequence[FailedCell] = ()) -> str:
+    """One line per verified artifact, then one per cell of the last run that failed (its reason follows the
+    table: it is too long for a cell)."""
+    cells = [[c[k] for k, _ in COLUMNS] for c in map(table_cells, rows)]
+    cells += [[f.target, f.format, f.precision, "-", "-", "FAILED", *("-" for _ in COLUMNS[6:])] for f in failed]
+    return format_table([h for _, h in COLUMNS], cells, markdown)
 
 
 def pruning_lines(p: dict) -> list[str]:
@@ -105,7 +108,7 @@ def render_markdown(summary: ConvertSummary) -> str:
             lines += ["", format_table(["layer", "weights", "zeros", "sparsity"],
                                        [[k, str(v["weights"]), str(v["zeros"]), f"{v['sparsity']:.4f}"]
                                         for k, v in per_layer.items()], markdown=True)]
-    lines += ["", render_table(summary.artifacts, markdown=True), ""]
+    lines += ["", render_table(summary.artifacts, markdown=True, failed=summary.failed), ""]
     if summary.failed:
         lines += [f"**FAILED in the last run** ({len(summary.failed)}):", "",
                   *(f"- {f.name} ({f.format}): {f.error}" for f in summary.failed), ""]
