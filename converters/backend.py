@@ -22,10 +22,13 @@ from edgekit.errors import UsageError, did_you_mean
 from edgekit.formats import FORMATS
 
 # Intermediates an export can start from: the canonical static-batch SavedModel of a Keras form
-# (converters/common/keras_forms), or the fp32 ONNX model (exported from a SavedModel, or the user's own .onnx).
+# (converters/common/keras_forms), the fp32 ONNX model (exported from a SavedModel or a PyTorch program, or the
+# user's own .onnx), or the canonical PyTorch program (.pt2 at static shapes, inputs by keyword:
+# converters/common/torch_source).
 SAVED_MODEL = "saved_model"
 ONNX = "onnx"
-INTERMEDIATES = (SAVED_MODEL, ONNX)
+TORCH_PROGRAM = "torch_program"
+INTERMEDIATES = (SAVED_MODEL, ONNX, TORCH_PROGRAM)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""LiteRT backend: canonical SavedModel -> .tflite (fp32, fp16 weights, full-integer int8)."""
+"""LiteRT backend: .tflite (fp32, fp16 weights, int8) from the canonical SavedModel (TensorFlow's converter) or from
+the canonical PyTorch program (litert-torch, then AI Edge Quantizer for fp16 / int8)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,83 @@ from pathlib import Path
 import numpy as np
 
 from edgekit._fs import atomic_write_bytes
-from edgekit._lazy import quiet_tensorflow
-from edgekit.converters.backend import SAVED_MODEL, Backend, ExportSpec, Start, as_model_input
+from edgekit._lazy import quiet_tensorflow, require
+from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, UsageError, summarize
 
 
 class TFLiteBackend(Backend):
     format = "tflite"
-    starts = (SAVED_MODEL,)
+    starts = (SAVED_MODEL, TORCH_PROGRAM)
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
-        atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration, spec.float_layers))
+        if start.kind == TORCH_PROGRAM:
+            samples = spec.calibration_samples() if spec.precision == "int8" else None
+            atomic_write_bytes(dst, torch_program_to_tflite(start.path, spec.precision, samples))
+        else:
+            atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
+                                                          spec.float_layers))
+
+
+def torch_program_to_tflite(program: Path, precision: str,
+                            calibration: list[dict[str, np.ndarray]] | None = None) -> bytes:
+    """litert-torch (Google's PyTorch -> LiteRT converter) writes fp32; AI Edge Quantizer (the LiteRT quantizer
+    litert-torch itself uses) makes fp16 weights or static int8 of it (int8 input and output, as the TensorFlow route
+    writes; the runtime layer (de)quantizes them from the scales in the file)."""
+    import tempfile
+
+    torch = require("torch", purpose="Converting PyTorch models")
+    litert_torch = require("litert_torch", purpose="Converting PyTorch models to LiteRT")
+    from edgekit.converters.common.torch_source import program_inputs
+
+    loaded = torch.export.load(str(program))
+    kwargs = {t.name: torch.zeros(t.shape, dtype=getattr(torch, t.dtype)) for t in program_inputs(loaded)}
+    try:
+        edge_model = litert_torch.convert(loaded.module(), sample_kwargs=kwargs)
+        with tempfile.TemporaryDirectory(prefix="edgekit-litert-") as tmp:
+            edge_model.export(f"{tmp}/model.tflite")
+            fp32 = Path(f"{tmp}/model.tflite").read_bytes()
+    except Exception as exc:
+        raise ConversionError(f"litert-torch could not convert the PyTorch program ({type(exc).__name__}: "
+                              f"{summarize(exc)}).", got=str(program),
+                              tip="Run with --debug for the converter log; an op LiteRT lacks is named there. "
+                              "ONNX and OpenVINO targets take this model through ONNX.") from exc
+    return fp32 if precision == "fp32" else quantize_tflite(fp32, precision, calibration)
+
+
+# Ops AI Edge Quantizer can store as fp16 weights (its FLOAT_CASTING algorithm): the ones that carry weights.
+_FP16_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D_TRANSPOSE", "EMBEDDING_LOOKUP")
+
+
+def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np.ndarray]] | None) -> bytes:
+    """fp16 weights (float compute) or static int8 (int8 weights per channel, int8 activations calibrated on
+    ``calibration``) of an fp32 .tflite, with AI Edge Quantizer."""
+    aeq = require("ai_edge_quantizer", purpose="Quantizing LiteRT models")
+    from ai_edge_quantizer import qtyping, quantizer, recipe
+
+    qt = quantizer.Quantizer(model)
+    try:
+        if precision == "fp16":
+            for op in _FP16_OPS:
+                qt.update_quantization_recipe(
+                    regex=".*", operation_name=getattr(qtyping.TFLOperationName, op),
+                    algorithm_key=quantizer.AlgorithmName.FLOAT_CASTING,
+                    op_config=qtyping.OpQuantizationConfig(
+                        weight_tensor_config=qtyping.TensorQuantizationConfig(
+                            num_bits=16, dtype=qtyping.TensorDataType.FLOAT),
+                        compute_precision=qtyping.ComputePrecision.FLOAT, explicit_dequantize=True))
+            return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
+        if not calibration:
+            raise UsageError("int8 conversion needs calibration data.", tip="Pass --calib data.npz.")
+        qt.load_quantization_recipe(recipe.static_wi8_ai8())
+        result = qt.calibrate({"serving_default": calibration}, num_threads=1)
+        return bytes(qt.quantize(result, enable_progress_bar=False, enable_progress_report=False).quantized_model)
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise ConversionError(f"AI Edge Quantizer ({aeq.__name__}) could not make {precision} "
+                              f"({type(exc).__name__}: {summarize(exc)}).", got=f"precision {precision}",
+                              tip="Run with --debug for the quantizer log; fp32 of this model may still work.") from exc
 
 
 def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[str, np.ndarray] | None,

@@ -18,7 +18,12 @@ _EXTRAS = {
     "onnxconverter_common": ("onnxconverter-common", "convert"),
     "onnxruntime.quantization": ("onnxruntime", "convert"),
     "nncf": ("nncf", "convert"),
+    "torch": ("torch", "torch"),
+    "onnxscript": ("onnxscript", "torch"),
+    "ai_edge_quantizer": ("ai-edge-quantizer", "torch"),
 }
+# modules whose distribution is installed without its dependencies (edgekit/_nodeps.py says why)
+_NO_DEPS = {"litert_torch": "litert-torch"}
 
 
 def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleType:
@@ -29,12 +34,18 @@ def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleTyp
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        dist, default_extra = _EXTRAS.get(module, (module.split(".")[0], "convert"))
-        extra = extra or default_extra
+        top = module.split(".")[0]
+        if top in _NO_DEPS:
+            from edgekit._nodeps import install_hint
+
+            dist, tip = _NO_DEPS[top], install_hint(_NO_DEPS[top])
+        else:
+            dist, default_extra = _EXTRAS.get(module, (top, "convert"))
+            tip = f"pip install 'edgekit[{extra or default_extra}]'"
         raise MissingDependencyError(
             f"{purpose} needs the Python package '{dist}', which is not installed.",
             got=f"import {module} failed ({exc})",
-            tip=f"pip install 'edgekit[{extra}]'",
+            tip=tip,
         ) from exc
 
 

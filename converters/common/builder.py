@@ -7,14 +7,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start, backend_class
+from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, backend_class
 from edgekit.converters.common.source import INTERMEDIATES_OF, SourceModel
 from edgekit.converters.recipes import Recipe
 from edgekit.errors import UsageError
 from edgekit.formats import FORMATS, RUNTIMES
 
 
-_KIND_NAMES = {"zoo": "a zoo", "keras": "a .keras", "saved_model": "a SavedModel", "onnx": "an .onnx"}
+_KIND_NAMES = {"zoo": "a zoo", "keras": "a .keras", "saved_model": "a SavedModel", "onnx": "an .onnx",
+               "torch": "a PyTorch"}
 
 
 def check_route(src_kind: str, fmt: str) -> tuple[str, ...]:
@@ -41,6 +42,7 @@ class Builder:
         self._cache: dict[tuple[str, str], Path] = {}
         self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
         self._onnx_fp32: Path | None = None
+        self._torch_program: Path | None = None
         self.fallbacks: dict[str, dict] = {}  # format -> float-fallback decision of its int8 artifact
         self._validation_reference: float | None = None
 
@@ -54,10 +56,17 @@ class Builder:
         return self._saved_models[form]
 
     def onnx_fp32(self) -> Path:
-        if self._onnx_fp32 is None:  # the source decides how it becomes ONNX (its own file, or via a SavedModel)
+        if self._onnx_fp32 is None:  # the source decides how it becomes ONNX (its own file, via a SavedModel or
+            # via its PyTorch program)
             self._onnx_fp32 = self.src.export_onnx(self.work / "fp32.onnx",
-                                                   lambda: self.saved_model(self.recipe.route("onnx").form))
+                                                   lambda: self.saved_model(self.recipe.route("onnx").form),
+                                                   self.torch_program)
         return self._onnx_fp32
+
+    def torch_program(self) -> Path:
+        if self._torch_program is None:
+            self._torch_program = self.src.export_torch_program(self.work / "program.pt2")
+        return self._torch_program
 
     def start_kind(self, fmt: str) -> str:
         """The recipe's start for ``fmt`` when this source can make it, else the backend's first one it can
@@ -71,8 +80,11 @@ class Builder:
         if kind == SAVED_MODEL:
             form = self.recipe.route(fmt).form
             return Start(SAVED_MODEL, self.saved_model(form), form)
+        if kind == TORCH_PROGRAM:
+            return Start(TORCH_PROGRAM, self.torch_program())
         assert kind == ONNX, kind
-        return Start(ONNX, self.onnx_fp32(), None if self.src.kind == "onnx" else self.recipe.route("onnx").form)
+        form = self.recipe.route("onnx").form if self.src.kind in ("zoo", "keras", "saved_model") else None
+        return Start(ONNX, self.onnx_fp32(), form)
 
     def export(self, fmt: str, precision: str, out: Path, float_layers: tuple[str, ...] = ()) -> Path:
         """Write ``fmt`` at ``precision`` into the directory ``out``; return the artifact's path."""

