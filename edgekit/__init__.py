@@ -5,3 +5,12 @@ OpenVINO are imported only inside the functions that use them.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # edgekit.convert is the Python API (edgekit/api.py), imported on first use so `import edgekit` stays light
+    if name == "convert":
+        from edgekit.api import convert
+
+        return convert
+    raise AttributeError(f"module 'edgekit' has no attribute {name!r}")

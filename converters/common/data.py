@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import DataError, InputFileError
+from edgekit.errors import DataError, InputFileError, UsageError
 
 LABELS_KEY = "labels"  # in an --eval .npz: integer class labels, one per sample
 MIN_CALIBRATION = 20
@@ -28,6 +29,21 @@ def load_npz(path: str | Path, role: str) -> dict[str, np.ndarray]:
             got=str(path),
             tip="Write it with numpy.savez(path, <input_name>=array, ...).",
         ) from exc
+
+
+def load_data(data, role: str) -> dict[str, np.ndarray] | None:
+    """Samples from a .npz path, a dict of arrays by input name (labels under 'labels'), or one array (a one-input
+    model's samples) — what the CLI and the Python API take."""
+    if data is None:
+        return None
+    if isinstance(data, (str, Path)):
+        return load_npz(data, role)
+    if isinstance(data, Mapping):
+        return {str(k): np.asarray(v) for k, v in data.items()}
+    if isinstance(data, np.ndarray):
+        return {"input": data}
+    raise UsageError(f"The {role} data must be a .npz path, a dict of numpy arrays or a numpy array.",
+                     got=type(data).__name__, tip="Pass e.g. {'x': images, 'labels': labels}.")
 
 
 def by_input_name(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:

@@ -25,7 +25,7 @@ from edgekit._fs import atomic_write_json, file_sha256, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.pruning import PruneSpec
-from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source
+from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source, with_input_shapes
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import EdgekitError, MissingDependencyError, UsageError, summarize
@@ -54,11 +54,12 @@ def plan_jobs(targets: list[Target], precision: str | None, every: bool) -> list
     return jobs
 
 
-def check_supported(model: str, jobs: list[Job], prune: PruneSpec | None = None) -> None:
+def check_supported(model: str | SourceModel, jobs: list[Job], prune: PruneSpec | None = None) -> None:
     """Reject requests no converter here can do, before any heavy import."""
     from edgekit.converters.common.builder import check_route
 
-    kind = kind_of_spec(model)
+    kind = model.kind if isinstance(model, SourceModel) else kind_of_spec(model)
+    model = model.name if isinstance(model, SourceModel) else model
     if prune is not None and kind not in ("zoo", "keras"):
         raise UsageError(
             "Pruning needs the Keras model: it fine-tunes the weights after removing some.",
@@ -103,7 +104,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
     elif need_calib:
         raise UsageError(
             "int8 quantization needs real calibration data, and none was given.",
-            got=f"model {src.path} with no --calib",
+            got=f"model {src.path or src.name} with no --calib",
             tip=f"Pass --calib data.npz with {data_mod.MIN_CALIBRATION}+ training samples keyed by input name "
             f"({', '.join(t.name for t in specs)}), or choose --precision fp32/fp16.",
         )
@@ -122,7 +123,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
     if calibration is None:
         raise UsageError(
             "Nothing to verify the artifacts on: no --eval and no --calib data.",
-            got=str(src.path),
+            got=str(src.path or src.name),
             tip="Pass --eval eval.npz (held-out samples keyed by input name, labels under 'labels').",
         )
     return _Data(calibration, origin, calibration, "calibration data (no --eval given: agreement only)",
@@ -188,19 +189,24 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
     }
 
 
-def convert(model: str, jobs: list[Job], out_root: Path, *, calib_path: str | None = None,
-            eval_path: str | None = None, threads: int | None = None, prune: PruneSpec | None = None,
+def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_path=None,
+            eval_path=None, threads: int | None = None, prune: PruneSpec | None = None,
             train_path: str | None = None, custom_objects: str | None = None,
             input_shapes: dict[str, tuple[int, ...]] | None = None,
             progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
-    """Convert ``model`` for every job into build/<model>/ (build/<model>-<method><percent>/ when pruned) and
-    return that directory's summary: every verified artifact there, this run's and earlier ones'."""
+    """Convert ``model`` (a zoo name or model path, or a loaded source: edgekit.api) for every job into
+    build/<model>/ (build/<model>-<method><percent>/ when pruned) and return that directory's summary: every
+    verified artifact there, this run's and earlier ones'. The data are .npz paths or dicts of arrays."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
-    calib = data_mod.load_npz(calib_path, "calibration") if calib_path else None
-    evald = data_mod.load_npz(eval_path, "evaluation") if eval_path else None
-    progress(f"loading {model}")
-    src = load_source(model, custom_objects, input_shapes)
+    calib = data_mod.load_data(calib_path, "calibration")
+    evald = data_mod.load_data(eval_path, "evaluation")
+    if isinstance(model, SourceModel):
+        src = model
+        src.inputs = with_input_shapes(src.inputs, input_shapes, src.name)
+    else:
+        progress(f"loading {model}")
+        src = load_source(model, custom_objects, input_shapes)
     recipe = get_recipe(src.architecture)
     pruning = None
     if prune is not None:

@@ -131,6 +131,16 @@ def save_program(program, dst: Path) -> Path:
     return dst
 
 
+def program_sha256(program) -> str:
+    """sha256 of the program as torch.export.save writes it (graph and weights)."""
+    import tempfile
+
+    from edgekit._fs import file_sha256
+
+    with tempfile.TemporaryDirectory(prefix="edgekit-torch-") as tmp:
+        return file_sha256(save_program(program, Path(tmp) / "model.pt2"))
+
+
 def program_to_onnx(pt2: Path, inputs: list[TensorInfo], dst: Path) -> Path:
     """torch.onnx's dynamo exporter (the one PyTorch maintains; TorchScript export is deprecated) at opset 18."""
     torch = _torch()

