@@ -57,6 +57,14 @@ def torch_program_to_tflite(program: Path, precision: str,
 _FP16_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D_TRANSPOSE", "EMBEDDING_LOOKUP")
 
 
+def _as_signature_dtypes(model: bytes, samples: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """The samples in the dtypes the .tflite takes: litert-torch turns int64 inputs (token ids) into int32."""
+    interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
+        model_content=model)
+    details = interpreter.get_signature_runner("serving_default").get_input_details()
+    return [{k: v.astype(details[k]["dtype"], copy=False) for k, v in s.items()} for s in samples]
+
+
 def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np.ndarray]] | None) -> bytes:
     """fp16 weights (float compute) or static int8 (int8 weights per channel, int8 activations calibrated on
     ``calibration``) of an fp32 .tflite, with AI Edge Quantizer."""
@@ -78,7 +86,7 @@ def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np
         if not calibration:
             raise UsageError("int8 conversion needs calibration data.", tip="Pass --calib data.npz.")
         qt.load_quantization_recipe(recipe.static_wi8_ai8())
-        result = qt.calibrate({"serving_default": calibration}, num_threads=1)
+        result = qt.calibrate({"serving_default": _as_signature_dtypes(model, calibration)}, num_threads=1)
         return bytes(qt.quantize(result, enable_progress_bar=False, enable_progress_report=False).quantized_model)
     except UsageError:
         raise

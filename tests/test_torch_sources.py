@@ -104,3 +104,31 @@ def test_a_state_dict_is_not_a_program(tmp_path, effnet):
     assert "Cannot load the PyTorch program" in r.stderr and "weights.pt2" in r.stderr
     assert "a state dict or a torch.save'd module is not a program" in r.stderr
     assert not (tmp_path / "build").exists()
+
+
+def test_pretrained_transformer_encoder_keeps_int64_ids_and_quantizes_on_openvino(tmp_path):
+    """all-MiniLM-L6-v2 (Hugging Face BertModel + mean pooling, pretrained) fed real sentences: int64 token ids and
+    mask reach every runtime as int64 (int32 in LiteRT, which has no int64 inputs); NNCF used to crash on its
+    embedding Gathers (KeyError) and now quantizes with its transformer scheme, chosen because the graph has
+    attention."""
+    import edgekit
+    from tests.byo import minilm
+
+    calib = minilm.tokenize(minilm.sentences(("json", "csv", "argparse", "pathlib", "logging"))[:100])
+    held_out = minilm.tokenize(minilm.sentences(("datetime", "zipfile"))[:24])
+    summary = edgekit.convert(minilm.pretrained(), targets=["raspberry-pi-5", "intel-core-ultra-npu"],
+                              precision="fp32", calib=calib, eval=held_out, out=tmp_path,
+                              example_inputs=minilm.example_inputs(), name="minilm")
+    summary = edgekit.convert(minilm.pretrained(), targets=["jetson-orin-nano"], precision="fp16", calib=calib,
+                              eval=held_out, out=tmp_path, example_inputs=minilm.example_inputs(), name="minilm")
+    summary = edgekit.convert(minilm.pretrained(), targets=["intel-core-ultra-npu"], precision="int8", calib=calib,
+                              eval=held_out, out=tmp_path, example_inputs=minilm.example_inputs(), name="minilm")
+    rows = {(a.target, a.precision): a for a in summary.artifacts}
+    assert set(rows) == {("raspberry-pi-5", "fp32"), ("intel-core-ultra-npu", "fp32"), ("jetson-orin-nano", "fp16"),
+                         ("intel-core-ultra-npu", "int8")}
+    for (_, precision), row in rows.items():
+        assert row.snr_db_min >= {"fp32": 80.0, "fp16": 45.0, "int8": 15.0}[precision], (precision, row)
+    meta = json.loads((tmp_path / "minilm" / "intel-core-ultra-npu" / "int8" / "metadata.json").read_text())
+    assert [(i["name"], i["dtype"]) for i in meta["inputs"]] == [("input_ids", "int64"), ("attention_mask", "int64")]
+    tflite = json.loads((tmp_path / "minilm" / "raspberry-pi-5" / "fp32" / "metadata.json").read_text())
+    assert [i["dtype"] for i in tflite["artifact_io"]["inputs"]] == ["int32", "int32"]

