@@ -50,10 +50,10 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with
 
         _progress(f"downloading wheels for {target.arch}: {', '.join(target.device_requirements)}")
         wheels = download_wheels([*target.device_requirements, *spec.get("requirements", [])], target.arch)
-    from edgekit.cli.convert import _framework_output_captured
+    from edgekit._quiet import framework_output_captured
 
     debug = bool(ctx.obj and ctx.obj.get("debug"))
-    with contextlib.nullcontext() if debug else _framework_output_captured():
+    with contextlib.nullcontext() if debug else framework_output_captured():
         out = make_bundle(app, target, precision, build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps,
                           wheels=wheels, progress=_progress)
     from edgekit.bundle.manifest import sha256_bytes

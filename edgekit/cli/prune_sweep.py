@@ -40,7 +40,7 @@ def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval
     edgekit prune-sweep face-id --target raspberry-pi-5
     edgekit prune-sweep plate-ocr --target raspberry-pi-5 --method unstructured
     """
-    from edgekit.cli.convert import _framework_output_captured
+    from edgekit._quiet import framework_output_captured
     from edgekit.converters.common.pipeline import check_supported, plan_jobs
     from edgekit.converters.common.pruning import PruneSpec
     from edgekit.targets import resolve_targets
@@ -49,7 +49,7 @@ def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval
     jobs = plan_jobs(resolve_targets(target_specs), precision, every=False)
     check_supported(model, jobs, PruneSpec(method, chosen[0]))
     debug = bool(ctx.obj and ctx.obj.get("debug"))
-    with contextlib.nullcontext(sys.stderr) if debug else _framework_output_captured() as terminal:
+    with contextlib.nullcontext(sys.stderr) if debug else framework_output_captured() as terminal:
         from edgekit.converters.common.prune_sweep import prune_sweep as run_sweep
         from edgekit.reporting.sweep import render_sweep
 
