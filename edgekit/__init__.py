@@ -8,9 +8,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # edgekit.convert is the Python API (edgekit/api.py), imported on first use so `import edgekit` stays light
+    # edgekit.convert is the Python API (edgekit/api.py), imported on first use so `import edgekit` stays light;
+    # by name, so a device bundle's import closure (bundle/package.lib_files) does not take the converters along
     if name == "convert":
-        from edgekit.api import convert
+        import importlib
 
-        return convert
+        return importlib.import_module("edgekit.api").convert
     raise AttributeError(f"module 'edgekit' has no attribute {name!r}")

@@ -22,8 +22,17 @@ _EXTRAS = {
     "onnxscript": ("onnxscript", "torch"),
     "ai_edge_quantizer": ("ai-edge-quantizer", "torch"),
 }
-# modules whose distribution is installed without its dependencies (edgekit/_nodeps.py says why)
-_NO_DEPS = {"litert_torch": "litert-torch"}
+# Converters installed with --no-deps (edgekit/_nodeps.py says why; the Makefile installs them):
+# distribution -> (pinned version, the edgekit extra that brings what it imports); module -> distribution
+CONVERTER_TOOLS = {"litert-torch": ("0.10.0", "torch"), "litert-converter": ("0.5.0", "torch"),
+                   "onnx2tf": ("1.29.24", "convert")}
+_NO_DEPS = {"litert_torch": "litert-torch", "onnx2tf": "onnx2tf"}
+
+
+def install_hint(distribution: str) -> str:
+    extra = CONVERTER_TOOLS[distribution][1]
+    tools = " ".join(f"{name}=={v}" for name, (v, e) in CONVERTER_TOOLS.items() if e == extra)
+    return f"pip install 'edgekit[{extra}]' && pip install --no-deps {tools}"
 
 
 def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleType:
@@ -36,8 +45,6 @@ def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleTyp
     except ImportError as exc:
         top = module.split(".")[0]
         if top in _NO_DEPS:
-            from edgekit._nodeps import install_hint
-
             dist, tip = _NO_DEPS[top], install_hint(_NO_DEPS[top])
         else:
             dist, default_extra = _EXTRAS.get(module, (top, "convert"))

@@ -6,24 +6,19 @@ edgekit._nodeps`` after ``pip check``).
   xdsl==0.28.0, which pins typing-extensions<4.13, while pandapower (the zoo's power-flow solver) needs
   typing-extensions~=4.16, so pip cannot resolve them together. The conversion path never imports xdsl (measured:
   a PyTorch CNN converts and verifies without it); the dependencies it does import come with the ``torch`` extra.
+- onnx2tf (ONNX -> TensorFlow, for LiteRT targets of .onnx models) pins TensorFlow 2.19, onnx 1.19, numpy 1.26 and
+  onnxruntime 1.23; it runs on edgekit's TensorFlow 2.21 (converters/common/onnx_to_tf.py says what it needs), and
+  what it imports comes with the ``convert`` extra.
 """
 
 from __future__ import annotations
 
-# distribution -> pinned version
-CONVERTER_TOOLS = {"litert-torch": "0.10.0", "litert-converter": "0.5.0"}
-
-
-def install_hint(distribution: str) -> str:
-    tools = " ".join(f"{name}=={version}" for name, version in CONVERTER_TOOLS.items())
-    assert distribution in CONVERTER_TOOLS, distribution
-    return f"pip install 'edgekit[torch]' && pip install --no-deps {tools}"
-
 
 def requirements() -> list[str]:
+    from edgekit._lazy import CONVERTER_TOOLS
     from edgekit.zoo._packages import no_deps_requirements
 
-    return [*no_deps_requirements(), *(f"{name}=={version}" for name, version in CONVERTER_TOOLS.items())]
+    return [*no_deps_requirements(), *(f"{name}=={v}" for name, (v, _) in CONVERTER_TOOLS.items())]
 
 
 if __name__ == "__main__":

@@ -51,12 +51,6 @@ def test_truncated_onnx_file(tmp_path, user_onnx):
     assert "Cannot load the ONNX model: it is corrupt, truncated or invalid" in err
 
 
-def test_onnx_to_litert_is_not_supported(tmp_path, user_onnx):
-    err = _fails(tmp_path / "o", str(user_onnx), "--target", "raspberry-pi-5")
-    assert "Converting an .onnx model to tflite (ai-edge-litert (LiteRT interpreter)) is not supported yet" in err
-    assert "raspberry-pi-5" in err and "TIP:" in err
-
-
 def test_calibration_with_wrong_input_names(tmp_path, user_model, digits):
     # a one-input model takes its one array under any name; two arrays must be named as the inputs are
     np.savez(tmp_path / "c.npz", image=digits[0][0][:50], mask=digits[0][0][:50])

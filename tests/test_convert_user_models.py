@@ -47,6 +47,18 @@ def test_onnx_to_jetson_fp16_and_npu_int8(tmp_path, user_model, user_onnx):
         assert row.top1_agreement >= 0.95
 
 
+def test_onnx_to_litert_through_onnx2tf(tmp_path, user_model, user_onnx):
+    """An .onnx file reaches a Raspberry Pi: onnx2tf makes the SavedModel, TensorFlow's converter the int8 .tflite;
+    names and the NHWC input layout survive, accuracy holds."""
+    summary = convert(str(user_onnx), _jobs("raspberry-pi-5", "int8"), tmp_path, calib_path=str(user_model["calib"]),
+                      eval_path=str(user_model["eval"]))
+    (row,) = summary.artifacts
+    assert summary.failed == () and abs(row.value - user_model["top1"]) <= 0.03, row
+    assert row.top1_agreement >= 0.95
+    s = open_session(row.path)
+    assert s.inputs[0].name == "pixels" and s.inputs[0].shape == (1, 8, 8, 1) and s.inputs[0].dtype == "int8"
+
+
 def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
     r = run_cli("convert", str(user_model["keras"]), "--target", "jetson-orin-nano", "--precision", "fp32",
                 "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json")

@@ -61,20 +61,29 @@ def test_dynamic_dims_need_an_input_shape_and_get_a_clear_error(tmp_path, photos
 
 @pytest.mark.parametrize("name, path, width", [("classifier", CLS, 192), ("recogniser", REC, 320)])
 def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, path, width):
-    """int8 QDQ needs opset 13: the model is upgraded for it (recorded); fp16 keeps the outputs faithful."""
+    """int8 QDQ needs opset 13: the model is upgraded for it (recorded); fp16 keeps the outputs faithful. LiteRT is
+    reached through onnx2tf: the classifier converts (its ``Softmax@0`` node renamed for TensorFlow); onnx2tf cannot
+    translate the recogniser, and those cells say where, while the other six are written."""
     model = package_file("rapidocr_onnxruntime", path, f"PaddleOCR's {name}")
     r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--target", "intel-core-ultra-npu",
-                "--precision", "all", "--input-shape", f"x=1x3x48x{width}", "--calib",
+                "--target", "raspberry-pi-5", "--precision", "all", "--input-shape", f"x=1x3x48x{width}", "--calib",
                 str(photos / f"calib{width}.npz"), "--eval", str(photos / f"eval{width}.npz"), "--out",
                 str(tmp_path), "--json")
-    assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
-    assert len(rows) == 6 and summary["failed"] == []
+    if name == "classifier":
+        assert r.returncode == 0, r.stderr
+        assert len(rows) == 9 and summary["failed"] == []
+    else:
+        assert r.returncode == 4 and len(rows) == 6, r.stderr
+        assert sorted(f["precision"] for f in summary["failed"]) == ["fp16", "fp32", "int8"]
+        for f in summary["failed"]:
+            assert f["target"] == "raspberry-pi-5" and "onnx2tf could not translate the ONNX model" in f["error"]
+            assert "Dimensions must be equal" in f["error"] and "at ONNX node p2o.Mul." in f["error"], f
+            assert f"Got: {model}" in f["error"]
     for (_, precision), row in rows.items():
         assert row["top1_agreement"] >= {"fp32": 0.999, "fp16": 0.98, "int8": 0.5}[precision], row
     model_dir = tmp_path / Path(path).stem
     meta = json.loads((model_dir / "jetson-orin-nano" / "int8" / "metadata.json").read_text())
     assert meta["source"]["onnx_opset"] in (11, 12) and meta["format_details"] == {"onnx_opset": 13}
     assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 48, width], "dtype": "float32"}]
-

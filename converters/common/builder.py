@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, backend_class
-from edgekit.converters.common.source import INTERMEDIATES_OF, SourceModel
+from edgekit.converters.common.source import BRIDGED_OF, INTERMEDIATES_OF, SourceModel
 from edgekit.converters.recipes import Recipe
 from edgekit.errors import UsageError
 from edgekit.formats import FORMATS, RUNTIMES
@@ -19,9 +19,11 @@ _KIND_NAMES = {"zoo": "a zoo", "keras": "a .keras", "saved_model": "a SavedModel
 
 
 def check_route(src_kind: str, fmt: str) -> tuple[str, ...]:
-    """The starts of ``fmt``'s backend a ``src_kind`` source can make, or a UsageError when there is none."""
+    """The starts of ``fmt``'s backend a ``src_kind`` source can make (its own intermediates, else one a
+    translator bridges to), or a UsageError when there is none."""
     starts = backend_class(fmt).starts
-    usable = tuple(s for s in starts if s in INTERMEDIATES_OF[src_kind])
+    usable = tuple(s for s in starts if s in INTERMEDIATES_OF[src_kind]) or tuple(
+        s for s in starts if s in BRIDGED_OF.get(src_kind, ()))
     if not usable:
         f = FORMATS[fmt]
         raise UsageError(
@@ -43,6 +45,7 @@ class Builder:
         self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
         self._onnx_fp32: Path | None = None
         self._torch_program: Path | None = None
+        self._failed: dict[str, Exception] = {}  # intermediate -> why it could not be made (not retried per cell)
         self.fallbacks: dict[str, dict] = {}  # format -> float-fallback decision of its int8 artifact
         self._validation_reference: float | None = None
 
@@ -50,22 +53,33 @@ class Builder:
         cls = backend_class(fmt)
         return cls(self.recipe.options_for(cls.options_type))
 
+    def _once(self, key: str, make):
+        """Make an intermediate once; a failure is remembered and raised again for every cell that needs it."""
+        if key in self._failed:
+            raise self._failed[key]
+        try:
+            return make()
+        except Exception as exc:
+            self._failed[key] = exc
+            raise
+
     def saved_model(self, form: str) -> Path:
         if form not in self._saved_models:
-            self._saved_models[form] = self.src.export_saved_model(self.work / f"saved_model-{form}", form)
+            self._saved_models[form] = self._once(f"saved_model-{form}", lambda: self.src.export_saved_model(
+                self.work / f"saved_model-{form}", form))
         return self._saved_models[form]
 
     def onnx_fp32(self) -> Path:
         if self._onnx_fp32 is None:  # the source decides how it becomes ONNX (its own file, via a SavedModel or
             # via its PyTorch program)
-            self._onnx_fp32 = self.src.export_onnx(self.work / "fp32.onnx",
-                                                   lambda: self.saved_model(self.recipe.route("onnx").form),
-                                                   self.torch_program)
+            self._onnx_fp32 = self._once("onnx", lambda: self.src.export_onnx(
+                self.work / "fp32.onnx", lambda: self.saved_model(self.recipe.route("onnx").form), self.torch_program))
         return self._onnx_fp32
 
     def torch_program(self) -> Path:
         if self._torch_program is None:
-            self._torch_program = self.src.export_torch_program(self.work / "program.pt2")
+            self._torch_program = self._once("torch_program", lambda: self.src.export_torch_program(
+                self.work / "program.pt2"))
         return self._torch_program
 
     def start_kind(self, fmt: str) -> str:

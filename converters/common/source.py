@@ -25,6 +25,9 @@ Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 # it); an .onnx file only ONNX; a PyTorch program its canonical static program (and ONNX through it)
 INTERMEDIATES_OF = {"zoo": (SAVED_MODEL, ONNX), "keras": (SAVED_MODEL, ONNX), "saved_model": (SAVED_MODEL, ONNX),
                     "onnx": (ONNX,), "torch": (TORCH_PROGRAM, ONNX)}
+# intermediates a third-party translator makes (an .onnx file's SavedModel, by onnx2tf), used only for a format that
+# cannot start from the source's own ones: a translation is one more place for the model to change
+BRIDGED_OF = {"onnx": (SAVED_MODEL,)}
 KINDS = tuple(INTERMEDIATES_OF)
 
 
@@ -124,8 +127,18 @@ class SourceModel:
         return torch_source.save_program(torch_source.static_program(self._model, self.static_inputs()), dst)
 
     def export_saved_model(self, directory: Path, form: str = "native") -> Path:
-        """Write the canonical static-batch SavedModel (Keras and SavedModel sources only) of a Keras ``form``
-        (see converters/common/keras_forms; a SavedModel source has only its native form)."""
+        """Write the canonical static-batch SavedModel of a Keras ``form`` (see converters/common/keras_forms; a
+        SavedModel or .onnx source has only its native form; an .onnx file's comes from onnx2tf)."""
+        if self.kind == "onnx":
+            import tempfile
+
+            from edgekit.converters import onnx as onnx_conv
+            from edgekit.converters.common.onnx_to_tf import onnx_to_saved_model
+
+            with tempfile.TemporaryDirectory(prefix="edgekit-onnx-") as tmp:
+                static = onnx_conv.onnx_at_shapes(self.path, Path(tmp) / "static.onnx",
+                                                  {t.name: t.shape for t in self.static_inputs()})
+                return onnx_to_saved_model(static, directory, self.static_inputs(), self.outputs, self.path)
         tf = quiet_tensorflow()
         specs = [tf.TensorSpec(t.shape, tf.as_dtype(t.dtype), name=t.name) for t in self.static_inputs()]
         names = [t.name for t in self.inputs]
@@ -153,7 +166,7 @@ class SourceModel:
 
             tf.saved_model.save(module, str(directory), signatures={"serving_default": serve})
         else:
-            raise UsageError("Only Keras and SavedModel sources have a SavedModel form.", got=self.kind)
+            raise UsageError("Only Keras, SavedModel and ONNX sources have a SavedModel form.", got=self.kind)
         return directory
 
 
