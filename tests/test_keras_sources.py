@@ -3,7 +3,6 @@ trained on the real 8x8 digits, converted to every format and checked against Ke
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -12,34 +11,10 @@ import pytest
 from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.errors import InputFileError
 from edgekit.targets import load_target
+from tests.byo.keras_tutorials import SUBCLASSED, TUTORIAL_MODELS, tutorial_model
 from tests.conftest import run_cli
 
 INT8_EVERYWHERE = ("raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu")
-
-# What users copy: keras.io's "simple MNIST convnet" and the Sequential DNN / LSTM of every introduction.
-TUTORIAL_MODELS = {
-    "dense": """keras.Sequential([
-        keras.Input(shape=(8, 8, 1)),
-        layers.Flatten(),
-        layers.Dense(64, activation="relu"),
-        layers.Dropout(0.2),
-        layers.Dense(10, activation="softmax"),
-    ])""",
-    "conv": """keras.Sequential([
-        keras.Input(shape=(8, 8, 1)),
-        layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])""",
-    "lstm": """keras.Sequential([
-        keras.Input(shape=(8, 8)),
-        layers.LSTM(32),
-        layers.Dense(10, activation="softmax"),
-    ])""",
-}
-
 
 def _data(digits, kind):
     (xt, yt), (xh, yh) = digits
@@ -61,11 +36,10 @@ def _jobs():
 @pytest.mark.parametrize("kind", sorted(TUTORIAL_MODELS))
 def test_sequential_tutorial_models_convert_to_every_format(kind, tmp_path, digits):
     import keras
-    from keras import layers
 
     keras.utils.set_random_seed(0)
     xt, yt, xh, yh = _data(digits, kind)
-    model = _train(eval(textwrap.dedent(TUTORIAL_MODELS[kind]), {"keras": keras, "layers": layers}), xt, yt)
+    model = _train(tutorial_model(kind), xt, yt)
     model.save(tmp_path / f"{kind}.keras")
     # keyed as the user likes: Keras names a Sequential model's input itself (input_layer_N on reload)
     np.savez(tmp_path / "calib.npz", x=xt[:200])
@@ -79,24 +53,6 @@ def test_sequential_tutorial_models_convert_to_every_format(kind, tmp_path, digi
     for row in summary.artifacts:
         assert row.value >= keras_top1 - 0.03, row
         assert row.top1_agreement >= 0.95, row
-
-
-SUBCLASSED = '''
-import keras
-from keras import layers
-
-
-@keras.saving.register_keras_serializable(package="tutorial")
-class DigitNet(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.flatten = layers.Flatten()
-        self.hidden = layers.Dense(32, activation="relu")
-        self.out = layers.Dense(10)
-
-    def call(self, pixels):
-        return self.out(self.hidden(self.flatten(pixels)))
-'''
 
 
 def test_subclassed_model_with_its_custom_objects_file(tmp_path, digits):
@@ -235,3 +191,20 @@ def test_integer_token_inputs_keep_their_dtype_everywhere(tmp_path):
         meta = json.loads((Path(row.path).parent / "metadata.json").read_text())
         assert meta["inputs"] == [{"name": "tokens", "shape": [1, 64], "dtype": "int64"}], row.name
         assert meta["artifact_io"]["inputs"][0]["dtype"] in ("int64", "int32"), (row.name, meta["artifact_io"])
+
+
+def test_python_api_takes_an_in_memory_sequential_model(tmp_path, digits):
+    """edgekit.convert(model, ...) on the Keras object a tutorial just trained: no file, arrays as data."""
+    import keras
+
+    import edgekit
+
+    keras.utils.set_random_seed(0)
+    xt, yt, xh, yh = _data(digits, "conv")
+    model = _train(tutorial_model("conv"), xt, yt)
+    keras_top1 = float(np.mean(model.predict(xh, verbose=0).argmax(1) == yh))
+    summary = edgekit.convert(model, targets="raspberry-pi-5", precision="int8", calib=xt[:200],
+                              eval={"x": xh, "labels": yh}, out=tmp_path, name="digits-cnn")
+    (row,) = summary.artifacts
+    assert summary.source["kind"] == "keras" and summary.reference_metrics["top1"] == pytest.approx(keras_top1)
+    assert row.value >= keras_top1 - 0.03 and (tmp_path / "digits-cnn" / "raspberry-pi-5" / "int8").is_dir()

@@ -26,6 +26,16 @@ def snr_db(reference: np.ndarray, output: np.ndarray) -> float:
     return round(min(SNR_CAP_DB, 10.0 * np.log10(max(signal, 1e-30) / noise)), 2)
 
 
+def cosine_min(reference: np.ndarray, output: np.ndarray) -> float:
+    """The smallest per-sample cosine similarity (each sample's output flattened): the worst input's fidelity."""
+    a = reference.reshape(len(reference), -1).astype(np.float64)
+    b = output.reshape(len(output), -1).astype(np.float64)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    both_zero = (np.linalg.norm(a, axis=1) == 0) & (np.linalg.norm(b, axis=1) == 0)
+    cos = np.where(both_zero, 1.0, np.sum(a * b, axis=1) / np.maximum(norms, 1e-300))
+    return round(float(np.min(cos)), 6)
+
+
 def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], primary: str,
               classes: bool = True) -> dict:
     """SNR of every output vs fp32; argmax agreement of ``primary`` when it holds class scores."""
@@ -34,7 +44,8 @@ def agreement(reference: dict[str, np.ndarray], outputs: dict[str, np.ndarray], 
         raise ConversionError("The converted artifact lost outputs of the source model.",
                               got=f"missing {missing}; the artifact has {sorted(outputs)}",
                               tip="Run with --debug and report it: edgekit should keep every output name.")
-    out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)}}
+    out = {"snr_db": {k: snr_db(reference[k], outputs[k]) for k in sorted(reference)},
+           "cosine_min": {k: cosine_min(reference[k], outputs[k]) for k in sorted(reference)}}
     ref, got = reference[primary], outputs[primary]
     if classes and ref.ndim >= 2 and ref.shape[-1] > 1:  # (N, classes) or per position (N, positions, classes)
         out["top1_agreement"] = round(float(np.mean(ref.argmax(-1) == got.argmax(-1))), 4)
@@ -48,7 +59,7 @@ class Verification:
 
     runtime: str
     runtime_options: dict  # threads, device / providers the session really used
-    agreement: dict  # snr_db and max_abs_diff per output; top1_agreement of a class output
+    agreement: dict  # snr_db, cosine_min and max_abs_diff per output; top1_agreement of a class output
     metrics: dict  # the task metric on held-out data ({} without one)
     latency: dict  # profiling.latency.measure_latency
     cold_start: dict  # load_ms, first_inference_ms
