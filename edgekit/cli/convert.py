@@ -47,13 +47,14 @@ from edgekit.formats import PRECISIONS
 @click.pass_context
 def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, input_shape_specs,
             custom_objects, out_dir, threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
-    """Convert MODEL (a zoo name, .keras, SavedModel directory or .onnx) for one or more targets.
+    """Convert MODEL (a zoo name, .keras, SavedModel directory, .onnx or PyTorch .pt2) for one or more targets.
 
     \b
     edgekit convert face-id --target raspberry-pi-5 --precision int8
     edgekit convert face-id --target all
     edgekit convert my_model.keras --target intel-core-ultra-npu --calib calib.npz --eval eval.npz
     edgekit convert my_model.onnx --target jetson-orin-nano --precision fp16
+    edgekit convert my_model.pt2 --target all --calib calib.npz --eval eval.npz
     edgekit convert face-id --target raspberry-pi-5 --prune structured:0.5
     edgekit convert my_model.keras --target all --prune unstructured:0.8 --train train.npz --calib calib.npz
     """
