@@ -159,6 +159,9 @@ def test_every_cell_is_attempted_and_a_failed_one_is_named(tmp_path, digits):
     assert [(f["target"], f["precision"]) for f in summary["failed"]] == [("raspberry-pi-5", "fp32")]
     assert not (tmp_path / "build" / "bicubic" / "raspberry-pi-5").exists()  # nothing half-written
     assert "FAILED in the last run" in (tmp_path / "build" / "bicubic" / "report.md").read_text()
+    html = (tmp_path / "build" / "bicubic" / "report.html").read_text()
+    assert "<td>raspberry-pi-5</td><td>tflite</td><td>fp32</td><td>-</td><td>-</td><td>FAILED</td>" in html.replace(
+        "\n", "")
 
 
 def test_integer_token_inputs_keep_their_dtype_everywhere(tmp_path):

@@ -91,6 +91,9 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
                       (_num(r.latency_cov, ".2f"), None), (_num(lat.get("throughput_per_s"), ".0f"), None),
                       (_num(cold.get("load_ms"), ".1f"), None), (_num(cold.get("first_inference_ms"), ".2f"), None),
                       (_num(mem.get("model_rss_increase_mb"), ".1f"), None), (c["built"], r.built_at)])
+    # a failed cell is a row too (its reason is under "Failed in the last run")
+    table += [[(f.target, None), (f.format, None), (f.precision, None), ("-", None), ("-", None), ("FAILED", None),
+               *(("-", None) for _ in heads[6:])] for f in summary.failed]
     body += ["<h2>Artifacts (host CPU, each with its device's runtime)</h2>", _table(heads, table),
              '<p class="muted">Every verified artifact in this directory, whichever run built it. Click a column to '
              "sort. Proportions carry 95 % Wilson intervals; the Δ interval is Newcombe's (conservative). Latency: "
