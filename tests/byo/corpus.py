@@ -51,6 +51,17 @@ def _ppocr(relpath: str, width: int):
     return make
 
 
+def _ddddocr_det():
+    from edgekit.zoo._packages import package_file
+    from tests.byo.images import photo_crops
+
+    # YOLOX's input: BGR pixels 0..255, channels first (ddddocr's own preprocessing)
+    bgr = lambda which, n, seed: np.ascontiguousarray(  # noqa: E731
+        photo_crops(which, n, size=416, seed=seed, mean=0.0, std=1.0)[:, ::-1])
+    return package_file("ddddocr", "common_det.onnx", "ddddocr's detector"), {
+        "calib": {"images": bgr("china", 100, 0)}, "eval": {"images": bgr("flower", 24, 1)}}
+
+
 def _digits():
     from sklearn.datasets import load_digits
 
@@ -104,6 +115,7 @@ CORPUS = {e.name: e for e in (
           _ppocr("models/ch_ppocr_mobile_v2.0_cls_infer.onnx", 192)),
     Entry("ppocr-rec", "onnx", "PaddleOCR PP-OCRv4 recogniser, opset 12 (PyPI rapidocr_onnxruntime)",
           _ppocr("models/ch_PP-OCRv4_rec_infer.onnx", 320)),
+    Entry("ddddocr-det", "onnx", "ddddocr's YOLOX text detector, opset 11, 416x416 (PyPI ddddocr)", _ddddocr_det),
     Entry("keras-dense", "keras", "Sequential DNN (tutorial code) trained on sklearn's digits", _keras("dense")),
     Entry("keras-conv", "keras", "Sequential CNN (keras.io MNIST convnet) trained on sklearn's digits",
           _keras("conv")),
