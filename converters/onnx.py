@@ -215,9 +215,13 @@ def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
 
 
 def opset_of(path: Path) -> int | None:
-    """The default-domain opset a model imports."""
+    """The default-domain opset a model file imports."""
     onnx = require("onnx", purpose="Reading ONNX models")
-    model = onnx.load(str(path), load_external_data=False)
+    return default_opset(onnx.load(str(path), load_external_data=False))
+
+
+def default_opset(model) -> int | None:
+    """The default-domain opset an onnx.ModelProto imports."""
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
 
 

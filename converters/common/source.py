@@ -300,7 +300,9 @@ def _load_onnx(path: Path) -> SourceModel:
         dtype = onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type).name
         inputs.append(TensorInfo(i.name, dims, dtype))
     outputs = [o.name for o in model.graph.output]
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    from edgekit.converters.onnx import default_opset
+
+    opset = default_opset(model)
     return SourceModel(path.stem, "onnx", file_sha256(path), inputs, outputs, path=path, _model=path,
                        details={"onnx_opset": opset})
 
