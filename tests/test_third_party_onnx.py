@@ -63,22 +63,23 @@ def test_dynamic_dims_need_an_input_shape_and_get_a_clear_error(tmp_path, photos
 def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, path, width):
     """int8 QDQ needs opset 13: the model is upgraded for it (recorded); fp16 keeps the outputs faithful. LiteRT is
     reached through onnx2tf: the classifier converts (its ``Softmax@0`` node renamed for TensorFlow); onnx2tf cannot
-    translate the recogniser, and those cells say where, while the other six are written."""
+    translate the recogniser, and those cells say where (for both Raspberry Pis: one attempt, the same reason),
+    while the other six are written."""
     model = package_file("rapidocr_onnxruntime", path, f"PaddleOCR's {name}")
-    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--target", "intel-core-ultra-npu",
-                "--target", "raspberry-pi-5", "--precision", "all", "--input-shape", f"x=1x3x48x{width}", "--calib",
-                str(photos / f"calib{width}.npz"), "--eval", str(photos / f"eval{width}.npz"), "--out",
-                str(tmp_path), "--json")
+    r = run_cli("convert", str(model), "--target", "all", "--precision", "all", "--input-shape",
+                f"x=1x3x48x{width}", "--calib", str(photos / f"calib{width}.npz"), "--eval",
+                str(photos / f"eval{width}.npz"), "--out", str(tmp_path), "--json")
     summary = json.loads(r.stdout)
     rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
     if name == "classifier":
         assert r.returncode == 0, r.stderr
-        assert len(rows) == 9 and summary["failed"] == []
+        assert len(rows) == 12 and summary["failed"] == []
     else:
         assert r.returncode == 4 and len(rows) == 6, r.stderr
-        assert sorted(f["precision"] for f in summary["failed"]) == ["fp16", "fp32", "int8"]
+        assert sorted((f["target"], f["precision"]) for f in summary["failed"]) == [
+            (pi, p) for pi in ("raspberry-pi-4", "raspberry-pi-5") for p in ("fp16", "fp32", "int8")]
         for f in summary["failed"]:
-            assert f["target"] == "raspberry-pi-5" and "onnx2tf could not translate the ONNX model" in f["error"]
+            assert "onnx2tf could not translate the ONNX model" in f["error"]
             assert "Dimensions must be equal" in f["error"] and "at ONNX node p2o.Mul." in f["error"], f
             assert f"Got: {model}" in f["error"]
     for (_, precision), row in rows.items():

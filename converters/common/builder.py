@@ -110,16 +110,25 @@ class Builder:
         return dst
 
     def build(self, fmt: str, precision: str) -> Path:
+        """The (format, precision) artifact's directory, built once for every target of that format; a build that
+        failed fails again, with the same reason, for the next target that needs it."""
         key = (fmt, precision)
         if key not in self._cache:
-            out = self.work / f"{fmt}-{precision}"
+            self._cache[key] = self._once(f"{fmt}-{precision}", lambda: self._build(fmt, precision))
+        return self._cache[key]
+
+    def _build(self, fmt: str, precision: str) -> Path:
+        out = self.work / f"{fmt}-{precision}"
+        try:
             if precision == "int8" and self.recipe.float_fallback_types and self.src.zoo:
                 shutil.copytree(self._int8_with_fallback(fmt), out)
             else:
                 out.mkdir()
                 self.export(fmt, precision, out)
-            self._cache[key] = out
-        return self._cache[key]
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+        return out
 
     def _int8_with_fallback(self, fmt: str) -> Path:
         """Search which layers stay float (converters/common/float_fallback) on the zoo's validation split."""
