@@ -142,7 +142,8 @@ def program_sha256(program) -> str:
 
 
 def program_to_onnx(pt2: Path, inputs: list[TensorInfo], dst: Path) -> Path:
-    """torch.onnx's dynamo exporter (the one PyTorch maintains; TorchScript export is deprecated) at opset 18."""
+    """torch.onnx's dynamo exporter (the one PyTorch maintains; TorchScript export is deprecated) at its default
+    opset (20 with torch 2.13, e.g. the Gelu op; metadata's format_details records it)."""
     torch = _torch()
     require("onnxscript", purpose="Exporting PyTorch models to ONNX")
     program = torch.export.load(str(pt2))
