@@ -25,7 +25,8 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
 
     ``precision``: 'fp32', 'fp16', 'int8', 'all', or None for each target's default ('all' targets: every one).
     ``example_inputs``: for an nn.Module, a tensor, a tuple of tensors or a dict by forward() parameter name, at
-    the shapes the device will see. ``verbose`` lets framework output through (it is captured otherwise).
+    the shapes the device will see. ``name``: the build directory of an in-memory model (default: the Keras
+    model's name, the module's class name; a file's is its stem). ``verbose`` lets framework output through (it is captured otherwise).
     A failed cell raises ConversionError (its ``summary`` attribute holds the rest) unless ``raise_on_failure``
     is False, when it is listed in ``summary.failed``.
     """
@@ -62,9 +63,10 @@ def _quiet():
 def _source(model, example_inputs, name: str | None):
     """A path or zoo name stays a spec (loaded by the pipeline); an in-memory model becomes a SourceModel."""
     if isinstance(model, (str, Path)):
-        if example_inputs is not None:
-            raise UsageError("example_inputs are for an nn.Module; a model file carries its own input shapes.",
-                             got=str(model), tip="Drop example_inputs, or use input_shapes to fix dynamic sizes.")
+        if example_inputs is not None or name is not None:
+            raise UsageError("example_inputs and name are for an in-memory model; a model file carries its own input "
+                             "shapes and is named after its file.", got=str(model),
+                             tip="Drop them (input_shapes fixes dynamic sizes), or rename the file.")
         return str(model)
     from edgekit.converters.common import source
 
