@@ -25,8 +25,8 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
 
     ``precision``: 'fp32', 'fp16', 'int8', 'all', or None for each target's default ('all' targets: every one).
     ``example_inputs``: for an nn.Module, a tensor, a tuple of tensors or a dict by forward() parameter name, at
-    the shapes the device will see. ``name``: the build directory of an in-memory model (default: the Keras
-    model's name, the module's class name; a file's is its stem). ``verbose`` lets framework output through (it is captured otherwise).
+    the shapes the device will see. ``name``: the model's build directory (default: a file's stem, the Keras
+    model's name, the module's class name). ``verbose`` lets framework output through (it is captured otherwise).
     A failed cell raises ConversionError (its ``summary`` attribute holds the rest) unless ``raise_on_failure``
     is False, when it is listed in ``summary.failed``.
     """
@@ -39,7 +39,7 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
     jobs = plan_jobs(resolve_targets(specs), precision, every="all" in specs)
     shapes = {k: tuple(int(d) for d in v) for k, v in (input_shapes or {}).items()}
     with contextlib.nullcontext() if verbose else _quiet():
-        source = _source(model, example_inputs, name)
+        source = _source(model, example_inputs, name, custom_objects, shapes)
         check_supported(source, jobs)
         summary = run_convert(source, jobs, Path(out), calib_path=calib, eval_path=eval, threads=threads,
                               custom_objects=custom_objects, input_shapes=shapes)
@@ -60,15 +60,20 @@ def _quiet():
     return framework_output_captured()
 
 
-def _source(model, example_inputs, name: str | None):
-    """A path or zoo name stays a spec (loaded by the pipeline); an in-memory model becomes a SourceModel."""
-    if isinstance(model, (str, Path)):
-        if example_inputs is not None or name is not None:
-            raise UsageError("example_inputs and name are for an in-memory model; a model file carries its own input "
-                             "shapes and is named after its file.", got=str(model),
-                             tip="Drop them (input_shapes fixes dynamic sizes), or rename the file.")
-        return str(model)
+def _source(model, example_inputs, name: str | None, custom_objects, shapes):
+    """A path or zoo name stays a spec (loaded by the pipeline) unless it is renamed; an in-memory model becomes a
+    SourceModel."""
     from edgekit.converters.common import source
+
+    if isinstance(model, (str, Path)):
+        if example_inputs is not None:
+            raise UsageError("example_inputs are for an nn.Module; a model file carries its own input shapes.",
+                             got=str(model), tip="Drop example_inputs; input_shapes fixes dynamic sizes.")
+        if name is None:
+            return str(model)
+        loaded = source.load_source(str(model), custom_objects, shapes)
+        loaded.name = name
+        return loaded
 
     kind = _framework_of(model)
     if kind == "keras":
