@@ -9,6 +9,7 @@ Returns the typed summary of the model's build directory (``edgekit.reporting.re
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,9 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
     from edgekit.targets import resolve_targets
 
+    if name is not None and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name):
+        raise UsageError("name is the model's build directory: letters, digits, '.', '_' and '-' only.",
+                         got=f"name={name!r}", tip="Pass e.g. name='my-model'.")
     specs = [targets] if isinstance(targets, str) else list(targets)
     if not specs:
         raise UsageError("No target given.", got="targets=[]", tip="Pass targets='all' or a target name.")

@@ -90,6 +90,9 @@ def test_python_api_errors_name_what_was_received(tmp_path, effnet):
     with pytest.raises(UsageError, match="takes a model path, a Keras model") as err:
         edgekit.convert(object(), targets="raspberry-pi-5", out=tmp_path)
     assert err.value.got == "builtins.object"
+    with pytest.raises(UsageError, match="name is the model's build directory") as err:
+        edgekit.convert(effnet, targets="raspberry-pi-5", out=tmp_path, name="../outside")
+    assert err.value.got == "name='../outside'"
     with pytest.raises(UsageError, match="must be a .npz path, a dict of numpy arrays"):
         edgekit.convert(effnet, targets="raspberry-pi-5", out=tmp_path, example_inputs=torch.zeros(1, 3, 224, 224),
                         eval=[1, 2, 3])
