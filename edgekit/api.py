@@ -81,11 +81,17 @@ def _source(model, example_inputs, name: str | None, custom_objects, shapes):
 
     kind = _framework_of(model)
     if kind == "keras":
-        return source.keras_model_source(model, name)
+        from edgekit.converters.common.keras_source import keras_model_source
+
+        return keras_model_source(model, name)
     if kind == "torch-program":
-        return source.torch_program_source(model, name or "model")
+        from edgekit.converters.common.torch_source import program_source
+
+        return program_source(model, name or "model")
     if kind == "torch-module":
-        return source.torch_module_source(model, example_inputs, name or type(model).__name__)
+        from edgekit.converters.common.torch_source import module_source
+
+        return module_source(model, example_inputs, name or type(model).__name__)
     raise UsageError("edgekit.convert takes a model path, a Keras model, a torch.nn.Module or a torch.export "
                      "program.", got=type(model).__module__ + "." + type(model).__qualname__,
                      tip="Save other models to .keras, .onnx or .pt2 and pass the path.")

@@ -12,9 +12,13 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgekit._lazy import quiet_tensorflow
 from edgekit.errors import InputFileError, UsageError, summarize
+
+if TYPE_CHECKING:  # the record these loaders return (source.py imports this module lazily)
+    from edgekit.converters.common.source import SourceModel
 
 _UNREGISTERED = re.compile(r"Could not locate (?:class|function) '([^']+)'")
 
@@ -114,3 +118,23 @@ def _subclassed_view(model, where: str):
     else:
         named = keras.layers.Identity(name="output")(out)
     return keras.Model(inp, named, name=model.name)
+
+
+def keras_model_source(model, name: str | None = None) -> SourceModel:
+    """An in-memory Keras model (Python API): Sequential, functional or subclassed, as a .keras file would load.
+    Its sha256 is that of its architecture and weights."""
+    import hashlib
+
+    import numpy as np
+
+    from edgekit.converters.common.source import SourceModel
+    from edgekit.runtime import TensorInfo
+
+    view = functional_view(model, f"the Keras model '{model.name}'")
+    digest = hashlib.sha256(type(model).__qualname__.encode())
+    for w in model.weights:
+        digest.update(w.path.encode() if hasattr(w, "path") else b"")
+        digest.update(np.ascontiguousarray(np.asarray(w)).tobytes())
+    inputs = [TensorInfo(t.name, tuple(t.shape), str(t.dtype)) for t in view.inputs]
+    return SourceModel(name or model.name, "keras", digest.hexdigest(), inputs, list(output_tensors(view)),
+                       _model=view)

@@ -308,43 +308,11 @@ def _load_onnx(path: Path) -> SourceModel:
 
 
 def _load_torch(path: Path) -> SourceModel:
-    from edgekit.converters.common import torch_source
+    from edgekit.converters.common.torch_source import load_program, program_source
 
-    src = torch_program_source(torch_source.load_program(path), path.stem, file_sha256(path))
+    src = program_source(load_program(path), path.stem, file_sha256(path))
     src.path = path
     return src
-
-
-def torch_program_source(program, name: str, sha256: str | None = None) -> SourceModel:
-    """A torch.export program; its sha256 is that of the saved program (graph and weights) unless given."""
-    from edgekit.converters.common import torch_source
-
-    return SourceModel(name, "torch", sha256 or torch_source.program_sha256(program),
-                       torch_source.program_inputs(program), torch_source.program_outputs(program), _model=program)
-
-
-def keras_model_source(model, name: str | None = None) -> SourceModel:
-    """An in-memory Keras model (Python API): Sequential, functional or subclassed, as a .keras file would load.
-    Its sha256 is that of its architecture and weights."""
-    import hashlib
-
-    from edgekit.converters.common.keras_source import functional_view, output_tensors
-
-    view = functional_view(model, f"the Keras model '{model.name}'")
-    digest = hashlib.sha256(type(model).__qualname__.encode())
-    for w in model.weights:
-        digest.update(w.path.encode() if hasattr(w, "path") else b"")
-        digest.update(np.ascontiguousarray(np.asarray(w)).tobytes())
-    inputs = [TensorInfo(t.name, tuple(t.shape), str(t.dtype)) for t in view.inputs]
-    return SourceModel(name or model.name, "keras", digest.hexdigest(), inputs, list(output_tensors(view)),
-                       _model=view)
-
-
-def torch_module_source(module, example_inputs, name: str) -> SourceModel:
-    """A PyTorch nn.Module (Python API), exported with torch.export at ``example_inputs``."""
-    from edgekit.converters.common import torch_source
-
-    return torch_program_source(torch_source.export_module(module, example_inputs), name)
 
 
 def load_source(spec: str, custom_objects: str | Path | None = None,

@@ -6,12 +6,16 @@ a signature's outputs, so every artifact answers to the same names."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgekit._lazy import require
 from edgekit.errors import ConversionError, InputFileError, UsageError, summarize
 from edgekit.runtime import TensorInfo, run_in_batches
+
+if TYPE_CHECKING:  # the record these loaders return (source.py imports this module lazily)
+    from edgekit.converters.common.source import SourceModel
 
 PURPOSE = "Converting PyTorch models"
 
@@ -156,3 +160,16 @@ def program_to_onnx(pt2: Path, inputs: list[TensorInfo], dst: Path) -> Path:
         raise ConversionError(f"torch.onnx.export failed ({type(exc).__name__}: {summarize(exc)}).", got=str(pt2),
                               tip="Run with --debug for the exporter's report.") from exc
     return dst
+
+
+def program_source(program, name: str, sha256: str | None = None) -> SourceModel:
+    """A torch.export program; its sha256 is that of the saved program (graph and weights) unless given."""
+    from edgekit.converters.common.source import SourceModel
+
+    return SourceModel(name, "torch", sha256 or program_sha256(program), program_inputs(program),
+                       program_outputs(program), _model=program)
+
+
+def module_source(module, example_inputs, name: str) -> SourceModel:
+    """A PyTorch nn.Module (Python API), exported with torch.export at ``example_inputs``."""
+    return program_source(export_module(module, example_inputs), name)
