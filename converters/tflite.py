@@ -36,12 +36,11 @@ def torch_program_to_tflite(program: Path, precision: str,
 
     torch = require("torch", purpose="Converting PyTorch models")
     litert_torch = require("litert_torch", purpose="Converting PyTorch models to LiteRT")
-    from edgekit.converters.common.torch_source import program_inputs
+    from edgekit.converters.common.torch_source import program_inputs, zero_inputs
 
     loaded = torch.export.load(str(program))
-    kwargs = {t.name: torch.zeros(t.shape, dtype=getattr(torch, t.dtype)) for t in program_inputs(loaded)}
     try:
-        edge_model = litert_torch.convert(loaded.module(), sample_kwargs=kwargs)
+        edge_model = litert_torch.convert(loaded.module(), sample_kwargs=zero_inputs(program_inputs(loaded)))
         with tempfile.TemporaryDirectory(prefix="edgekit-litert-") as tmp:
             edge_model.export(f"{tmp}/model.tflite")
             fp32 = Path(f"{tmp}/model.tflite").read_bytes()

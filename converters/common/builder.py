@@ -97,7 +97,8 @@ class Builder:
         if kind == TORCH_PROGRAM:
             return Start(TORCH_PROGRAM, self.torch_program())
         assert kind == ONNX, kind
-        form = self.recipe.route("onnx").form if self.src.kind in ("zoo", "keras", "saved_model") else None
+        # the ONNX file has a Keras form only when it was exported from the source's SavedModel
+        form = self.recipe.route("onnx").form if SAVED_MODEL in self.src.intermediates else None
         return Start(ONNX, self.onnx_fp32(), form)
 
     def export(self, fmt: str, precision: str, out: Path, float_layers: tuple[str, ...] = ()) -> Path:

@@ -80,6 +80,12 @@ def program_outputs(program) -> list[str]:
     return [f"output_{i}" for i in range(len(program.graph_signature.user_outputs))]
 
 
+def zero_inputs(inputs: list[TensorInfo]) -> dict:
+    """Zero tensors at each input's static shape and dtype: the example feeds every export traces with."""
+    torch = _torch()
+    return {t.name: torch.zeros(t.shape, dtype=getattr(torch, t.dtype)) for t in inputs}
+
+
 def _tensors(inputs: list[TensorInfo], feeds: dict[str, np.ndarray]):
     torch = _torch()
     return {t.name: torch.from_numpy(np.ascontiguousarray(np.asarray(feeds[t.name], t.dtype))) for t in inputs}
@@ -120,9 +126,8 @@ def static_program(program, inputs: list[TensorInfo]):
         def forward(self, **tensors):
             return call(tensors)
 
-    kwargs = {t.name: torch.zeros(t.shape, dtype=getattr(torch, t.dtype)) for t in inputs}
     try:
-        return torch.export.export(ByName(), (), kwargs)
+        return torch.export.export(ByName(), (), zero_inputs(inputs))
     except Exception as exc:
         raise ConversionError(f"The PyTorch program does not re-export at the static shapes "
                               f"({type(exc).__name__}: {summarize(exc)}).",
@@ -152,8 +157,7 @@ def program_to_onnx(pt2: Path, inputs: list[TensorInfo], dst: Path) -> Path:
     require("onnxscript", purpose="Exporting PyTorch models to ONNX")
     program = torch.export.load(str(pt2))
     try:
-        feeds = {t.name: torch.zeros(t.shape, dtype=getattr(torch, t.dtype)) for t in inputs}
-        onnx_program = torch.onnx.export(program, (), kwargs=feeds, input_names=[t.name for t in inputs],
+        onnx_program = torch.onnx.export(program, (), kwargs=zero_inputs(inputs), input_names=[t.name for t in inputs],
                                          output_names=program_outputs(program), dynamo=True, verbose=False)
         onnx_program.save(str(dst))
     except Exception as exc:

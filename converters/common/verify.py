@@ -30,9 +30,8 @@ def cosine_min(reference: np.ndarray, output: np.ndarray) -> float:
     """The smallest per-sample cosine similarity (each sample's output flattened): the worst input's fidelity."""
     a = reference.reshape(len(reference), -1).astype(np.float64)
     b = output.reshape(len(output), -1).astype(np.float64)
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    both_zero = (np.linalg.norm(a, axis=1) == 0) & (np.linalg.norm(b, axis=1) == 0)
-    cos = np.where(both_zero, 1.0, np.sum(a * b, axis=1) / np.maximum(norms, 1e-300))
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    cos = np.where((na == 0) & (nb == 0), 1.0, np.sum(a * b, axis=1) / np.maximum(na * nb, 1e-300))
     return round(float(np.min(cos)), 6)
 
 
