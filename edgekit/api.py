@@ -20,7 +20,8 @@ from edgekit.errors import ConversionError, UsageError
 def convert(model, targets: str | Sequence[str] = "all", precision: str | None = None, calib=None, eval=None,
             out: str | Path = "build", *, example_inputs=None, name: str | None = None,
             input_shapes: Mapping[str, Sequence[int]] | None = None, custom_objects: str | Path | None = None,
-            threads: int | None = None, verbose: bool = False, raise_on_failure: bool = True):
+            threads: int | None = None, verbose: bool = False, raise_on_failure: bool = True,
+            allow_degraded: bool = False, fidelity: Mapping[str, float] | None = None):
     """Convert ``model`` for ``targets`` (names, target .toml paths, or 'all') and verify every artifact with the
     device's runtime; artifacts and reports go to ``out/<name>/``.
 
@@ -29,7 +30,10 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
     the shapes the device will see. ``name``: the model's build directory (default: a file's stem, the Keras
     model's name, the module's class name). ``verbose`` lets framework output through (it is captured otherwise).
     A failed cell raises ConversionError (its ``summary`` attribute holds the rest) unless ``raise_on_failure``
-    is False, when it is listed in ``summary.failed``.
+    is False, when it is listed in ``summary.failed``. An artifact degraded vs fp32 on held-out data (thresholds:
+    the recipe's ``edgekit.reporting.fidelity.Fidelity``, fields overridden by ``fidelity``, e.g.
+    {"min_snr_db": 15}) raises DegradedArtifacts (``summary`` attached) unless ``allow_degraded``; it is written
+    and marked either way.
     """
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
     from edgekit.targets import resolve_targets
@@ -46,7 +50,7 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
         source = _source(model, example_inputs, name, custom_objects, shapes)
         check_supported(source, jobs)
         summary = run_convert(source, jobs, Path(out), calib_path=calib, eval_path=eval, threads=threads,
-                              custom_objects=custom_objects, input_shapes=shapes)
+                              custom_objects=custom_objects, input_shapes=shapes, fidelity=fidelity)
     if summary.failed and raise_on_failure:
         error = ConversionError(
             f"{len(summary.failed)} of the requested conversions failed: "
@@ -55,6 +59,9 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
             tip="The other artifacts are verified and written; pass raise_on_failure=False to get the summary.")
         error.summary = summary
         raise error
+    from edgekit.reporting.fidelity import enforce
+
+    enforce(summary, allow_degraded)
     return summary
 
 

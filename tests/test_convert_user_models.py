@@ -64,9 +64,12 @@ def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
                 "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["evaluated_on"].startswith("calibration data")
+    assert summary["evaluated_on"].startswith("the --calib samples (no int8 in this run")
     (row,) = summary["artifacts"]
-    assert row["value"] is None and row["top1_agreement"] == 1.0
+    assert row["value"] is None and row["top1_agreement"] == 1.0 and not row["degraded"]
+    # logits without labels: nothing says they are class scores, so top-1 agreement is shown but not judged
+    report = json.loads((tmp_path / "digits" / "jetson-orin-nano" / "fp32" / "report.json").read_text())
+    assert report["fidelity"]["classes"] is False
 
 
 def test_calibration_fed_by_name_for_two_input_model(tmp_path, digits):

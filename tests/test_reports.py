@@ -6,9 +6,10 @@ import copy
 import json
 import time
 
+import numpy as np
 import pytest
 
-from edgekit.errors import InputFileError
+from edgekit.errors import EdgekitError, InputFileError
 from edgekit.reporting import schema
 from edgekit.reporting.metric import Metric
 from edgekit.reporting.records import SummaryRow
@@ -133,6 +134,42 @@ def test_sanity_checks_explain_what_they_saw():
     assert noisy[0]["check"] == "high-cov" and "CoV 0.60" in noisy[0]["message"]
     assert convert_checks([_row("raspberry-pi-5", "int8", 1.0, metric=None, value=None)], {}, None)[0]["check"] == \
         "no-heldout-metric"
+
+
+def test_a_drop_interval_is_printed_as_the_table_prints_it_and_a_real_drop_is_named():
+    # a functional ResNet on MNIST, OpenVINO int8, measured: 0.829 -> 0.792, change -3.70 pt [-7.1, -0.3]
+    row = _row("intel-core-ultra-npu", "int8", 1.0, value=0.792, delta_points=-3.7, drop_ci95=[0.3, 7.1],
+               n_evaluated=1000)
+    found = {f["check"]: f["message"] for f in convert_checks([row], {}, TOP1)}
+    assert "[-7.1, -0.3] pt" in found["few-eval-samples"]  # the table's sign, not the drop's
+    assert "3.70 points worse than fp32" in found["significant-drop"] and "excludes 0" in found["significant-drop"]
+    noise = _row("intel-core-ultra-npu", "int8", 1.0, delta_points=-0.2, drop_ci95=[-2.3, 2.7])
+    assert "significant-drop" not in {f["check"] for f in convert_checks([noise], {}, TOP1)}
+
+
+def test_fidelity_names_the_worst_output_and_nan_is_never_perfect():
+    from edgekit.converters.common.verify import agreement
+    from edgekit.reporting.fidelity import Fidelity, degradation
+
+    rng = np.random.default_rng(0)
+    ref = {"boxes": rng.normal(size=(50, 4)).astype(np.float32), "scores": rng.normal(size=(50, 10)).astype(np.float32)}
+    close = {k: v + 0.01 * rng.normal(size=v.shape).astype(np.float32) for k, v in ref.items()}
+    far = {"boxes": ref["boxes"] + 0.6 * rng.normal(size=(50, 4)).astype(np.float32), "scores": close["scores"]}
+    nan = {"boxes": np.full((50, 4), np.nan, np.float32), "scores": close["scores"]}
+    f = Fidelity()
+    assert degradation(f, agreement(ref, close, "scores"), True, None, None, None, None) == []
+    why = degradation(f, agreement(ref, far, "scores"), True, None, None, None, None)
+    assert why[0].startswith("output 'boxes' SNR ") and "< 10 dB" in why[0]
+    a = agreement(ref, nan, "scores")
+    assert a["snr_db"]["boxes"] == -120.0 and a["cosine_min"]["boxes"] == -1.0 and a["nonfinite"] == {"boxes": 200}
+    assert degradation(f, a, True, None, None, None, None)[0] == "output 'boxes' has 200 NaN/Inf values"
+    # a labelled drop is degraded only when it is real (interval excludes 0) and over the budget
+    assert degradation(f, agreement(ref, close, "scores"), True, TOP1, 0.90, 0.95, [2.0, 8.0])
+    assert not degradation(f, agreement(ref, close, "scores"), True, TOP1, 0.90, 0.95, [-1.0, 11.0])
+    rmse = Metric("rmse", "p.u.", higher_is_better=False)
+    assert "is 160.0 % worse" in degradation(f, agreement(ref, close, "scores"), False, rmse, 2.6, 1.0, None)[0]
+    with pytest.raises(EdgekitError, match="Unknown fidelity threshold 'min_snr'. Did you mean 'min_snr_db'"):
+        f.overridden({"min_snr": 3})
 
 
 def test_soak_shows_latency_climbing():

@@ -84,6 +84,7 @@ def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
             )
         if not np.issubdtype(arr.dtype, np.number):
             raise DataError(f"The {role} data for input '{spec.name}' is not numeric.", got=f"dtype={arr.dtype}")
+        check_finite(arr, f"The {role} data for input '{spec.name}'")
         counts.add(len(arr))
     if len(counts) != 1:
         raise DataError(f"The {role} arrays have different sample counts.", got=f"counts {sorted(counts)}")
@@ -94,6 +95,43 @@ def check_inputs(data: dict[str, np.ndarray], specs, role: str) -> int:
             got=f"{len(data[LABELS_KEY])} labels for {n} samples",
         )
     return n
+
+
+def check_finite(arr: np.ndarray, what: str) -> None:
+    """NaN/Inf poison int8 ranges (one Inf once made an ONNX int8 model output a constant) and every comparison:
+    refuse them, naming the first bad sample."""
+    if not np.issubdtype(arr.dtype, np.floating) or len(arr) == 0:
+        return
+    bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    if bad.any():
+        first = int(np.argmax(bad))
+        kinds = " and ".join(k for k, f in (("NaN", np.isnan), ("Inf", np.isinf)) if f(arr).any())
+        raise DataError(f"{what} contains {kinds} values.",
+                        got=f"{int(bad.sum())} of {len(arr)} samples are not finite; the first is sample {first}",
+                        tip="Drop or repair those samples (numpy.isfinite(x).all(axis=...)) and save the file again.")
+
+
+def class_labels(labels, n: int) -> np.ndarray:
+    """--eval labels as integer class indices: integer (or integer-valued float) class ids, or one-hot rows."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] > 1 and np.isin(labels, (0, 1)).all() and (labels.sum(1) == 1).all():
+        labels = labels.argmax(1)  # one-hot rows
+    if labels.ndim != 1 or len(labels) != n:
+        raise DataError(
+            "The evaluation labels must be one class index per sample (or one one-hot row per sample).",
+            got=f"labels of shape {labels.shape} ({labels.dtype}) for {n} samples",
+            tip=f"Save integer class ids: numpy.savez(path, ..., {LABELS_KEY}=y.astype(int)).")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.issubdtype(labels.dtype, np.number) or not np.all(np.isfinite(labels)) or not np.all(
+                labels == np.round(labels)):
+            raise DataError("The evaluation labels must be integer class indices.",
+                            got=f"dtype={labels.dtype}, e.g. {labels[:3].tolist()}",
+                            tip="Save the class index of each sample (argmax of a one-hot row), not scores.")
+        labels = labels.astype(np.int64)
+    if len(labels) and labels.min() < 0:
+        raise DataError("The evaluation labels must be class indices from 0.",
+                        got=f"smallest label {int(labels.min())}", tip="Map the classes to 0..C-1.")
+    return labels.astype(np.int64)
 
 
 def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import EdgekitError, MissingDependencyError, UsageError, summarize
 from edgekit.formats import FORMATS
+from edgekit.reporting.fidelity import Fidelity, judge
 from edgekit.reporting.metric import Metric
 from edgekit.reporting.records import ConvertReport, ConvertSummary, FailedCell
 from edgekit.targets import Target
@@ -84,7 +85,12 @@ class _Data:
     evaluate: Callable | None
     metric: Metric | None
     primary_output: str
-    primary_is_classes: bool = True
+    primary_is_classes: bool = True  # the primary output holds class scores: top-1 agreement is judged
+    # top-1 agreement is shown: for class scores, and for any (N, C) output of a user's model, which may be logits
+    # nothing says are classes (shown for the reader, not judged)
+    show_top1: bool = True
+    labels: np.ndarray | None = None  # --eval class labels of eval_inputs
+    findings: tuple[dict, ...] = ()  # calibration vs held-out checks (converters/common/data_checks)
 
 
 def _top1_evaluator(inputs, labels, primary):
@@ -94,40 +100,72 @@ def _top1_evaluator(inputs, labels, primary):
 
 
 def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
+    """Validate the user's data and decide which samples calibrate and which verify (converters/common/heldout:
+    never the same ones); compare the two before anything is quantized (converters/common/data_checks)."""
+    from edgekit.converters.common.data_checks import calibration_findings
+    from edgekit.converters.common.heldout import assign
+
     specs = src.static_inputs()
     primary = src.zoo.primary_output if src.zoo else src.outputs[0]
-    calibration, origin = None, "none"
     if calib is not None:
-        calibration, origin = data_mod.calibration_subset(calib, specs), "--calib file"
-    elif src.zoo:
-        calibration, origin = src.zoo.calibration_inputs(recipe.calibration_samples), "zoo training split"
-    elif need_calib:
-        raise UsageError(
-            "int8 quantization needs real calibration data, and none was given.",
-            got=f"model {src.path or src.name} with no --calib",
-            tip=f"Pass --calib data.npz with {data_mod.MIN_CALIBRATION}+ training samples keyed by input name "
-            f"({', '.join(t.name for t in specs)}), or choose --precision fp32/fp16.",
-        )
+        calib = data_mod.by_input_name(calib, specs)
+        data_mod.check_inputs(calib, specs, "calibration")
     if evald is not None:
         evald = data_mod.by_input_name(evald, specs)
         data_mod.check_inputs(evald, specs, "evaluation")
-        inputs = {t.name: np.asarray(evald[t.name], t.dtype) for t in specs}
-        labels = evald.get(data_mod.LABELS_KEY)
-        evaluate = None if labels is None else _top1_evaluator(inputs, np.asarray(labels).astype(int), primary)
-        return _Data(calibration, origin, inputs, "--eval file", evaluate, Metric("top1") if evaluate else None,
-                     primary)
-    if src.zoo:
-        z = src.zoo
-        return _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric_definition,
-                     primary, z.primary_is_classes)
-    if calibration is None:
+        if data_mod.LABELS_KEY in evald:  # wrong labels are refused before any conversion work
+            evald[data_mod.LABELS_KEY] = data_mod.class_labels(evald[data_mod.LABELS_KEY], len(evald[specs[0].name]))
+    if calib is None and evald is None and not src.zoo:
         raise UsageError(
-            "Nothing to verify the artifacts on: no --eval and no --calib data.",
-            got=str(src.path or src.name),
-            tip="Pass --eval eval.npz (held-out samples keyed by input name, labels under 'labels').",
-        )
-    return _Data(calibration, origin, calibration, "calibration data (no --eval given: agreement only)",
-                 None, None, primary)
+            ("int8 quantization needs real calibration data, and none was given." if need_calib else
+             "Nothing to verify the artifacts on: no --eval and no --calib data."),
+            got=f"model {src.path or src.name} with no --calib and no --eval",
+            tip=f"Pass --calib data.npz with {data_mod.MIN_CALIBRATION}+ real samples keyed by input name "
+            f"({', '.join(t.name for t in specs)}) and --eval eval.npz (held-out samples, integer class labels under "
+            "'labels'); one file is split into calibration and held-out parts."
+            + ("" if not need_calib else " Or choose --precision fp32/fp16."))
+    plan = assign(calib, evald, specs, need_calib=need_calib, own_calibration=src.zoo is not None,
+                  own_heldout=src.zoo is not None)
+    calibration, origin = plan.calibration, plan.calibration_origin
+    if calibration is None and src.zoo and need_calib:
+        calibration, origin = src.zoo.calibration_inputs(recipe.calibration_samples), "zoo training split"
+    if plan.evaluation is not None:
+        inputs = {t.name: np.asarray(plan.evaluation[t.name], t.dtype) for t in specs}
+        labels = plan.evaluation.get(data_mod.LABELS_KEY)
+        evaluate = None if labels is None else _top1_evaluator(inputs, labels, primary)
+        data = _Data(calibration, origin, inputs, plan.evaluated_on, evaluate, Metric("top1") if evaluate else None,
+                     primary, labels=labels)
+    else:
+        z = src.zoo
+        data = _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric_definition,
+                     primary, z.primary_is_classes, show_top1=z.primary_is_classes)
+    findings = () if calibration is None else tuple(
+        calibration_findings(calibration, data.eval_inputs, specs, data.evaluated_on))
+    return dataclasses.replace(data, findings=findings)
+
+
+def _classes_of(data: _Data, reference: dict[str, np.ndarray], src: SourceModel) -> _Data:
+    """Whether the primary output holds class scores (so top-1 agreement is judged): the zoo says so; a user's
+    model does when its --eval labels are classes of it, or when the output is a probability distribution.
+    Labels beyond the output's classes are refused here, before any conversion."""
+    if src.zoo:
+        return data
+    out = np.asarray(reference[data.primary_output])
+    if data.labels is not None:
+        classes = out.shape[-1] if out.ndim >= 2 else 0
+        if classes < 2 or int(data.labels.max(initial=0)) >= classes:
+            from edgekit.errors import DataError
+
+            raise DataError(
+                f"The evaluation labels do not fit the model's output '{data.primary_output}'.",
+                got=f"labels 0..{int(data.labels.max(initial=0))}; the output has shape {tuple(out.shape)} "
+                f"({classes} classes)" if classes >= 2 else f"labels; the output has shape {tuple(out.shape)}",
+                tip="Labels are class indices of the first output (top-1 accuracy); drop 'labels' for a model that "
+                "does not classify.")
+        return dataclasses.replace(data, primary_is_classes=True)
+    probs = out.ndim >= 2 and out.shape[-1] > 1 and np.issubdtype(out.dtype, np.floating) and bool(
+        np.all(out >= 0) and np.allclose(out.sum(-1), 1.0, atol=1e-3))
+    return dataclasses.replace(data, primary_is_classes=probs)
 
 
 def gzip_size(directory: Path, files) -> int:
@@ -192,11 +230,12 @@ def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: di
 def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_path=None,
             eval_path=None, threads: int | None = None, prune: PruneSpec | None = None,
             train_path: str | None = None, custom_objects: str | None = None,
-            input_shapes: dict[str, tuple[int, ...]] | None = None,
+            input_shapes: dict[str, tuple[int, ...]] | None = None, fidelity: Mapping[str, float] | None = None,
             progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` (a zoo name or model path, or a loaded source: edgekit.api) for every job into
     build/<model>/ (build/<model>-<method><percent>/ when pruned) and return that directory's summary: every
-    verified artifact there, this run's and earlier ones'. The data are .npz paths or dicts of arrays."""
+    verified artifact there, this run's and earlier ones'. The data are .npz paths or dicts of arrays;
+    ``fidelity`` overrides thresholds of the recipe's Fidelity (edgekit.reporting.fidelity) by field name."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_data(calib_path, "calibration")
@@ -208,26 +247,33 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
         progress(f"loading {model}")
         src = load_source(model, custom_objects, input_shapes)
     recipe = get_recipe(src.architecture)
+    thresholds = recipe.fidelity.overridden(fidelity)
     pruning = None
     if prune is not None:
         src, pruning = _prune_source(src, recipe, prune, train_path, progress)
     data = _prepare_data(src, recipe, calib, evald, any(j.precision == "int8" for j in jobs))
+    for f in data.findings:
+        progress(f"check {f['check']}: {f['message']}")
     progress("running the fp32 reference")
     reference_predict = src.reference()
     reference = reference_predict(data.eval_inputs)
+    data = _classes_of(data, reference, src)
     reference_metrics = data.evaluate(reference_predict) if data.evaluate else {}
     evaluation = {"sha256": data_mod.data_hash(data.eval_inputs),
                   "samples": int(len(next(iter(data.eval_inputs.values()))))}
     model_dir = Path(out_root) / src.name
-    run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir)
-    failed = []
+    run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
+    failed, degraded = [], []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
         builder = Builder(src, recipe, data.calibration, Path(tmp))
         for i, job in enumerate(jobs, 1):
             t = job.target
             try:
-                _convert_one(run, builder, job, lambda msg: progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: "
-                                                                    f"{msg}"))
+                report = _convert_one(run, builder, job, lambda msg: progress(
+                    f"[{i}/{len(jobs)}] {t.name} {job.precision}: {msg}"))
+                if report.degraded:
+                    degraded.append(f"{t.name} {job.precision}")
+                    progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: DEGRADED: {report.degraded[0]}")
             except MissingDependencyError:
                 raise  # not this cell's problem: every cell needs the install fixed first
             except Exception as exc:  # one cell's failure is its row, not the run's end
@@ -243,7 +289,8 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
         evaluated_on=data.evaluated_on, reference_metrics=reference_metrics,
         baseline=src.zoo.baseline() if src.zoo else {}, pruning=pruning,
         notes=tuple(src.zoo.notes() if src.zoo else ()), artifacts=(),
-        wall_seconds=round(time.perf_counter() - started, 1), failed=tuple(failed),
+        wall_seconds=round(time.perf_counter() - started, 1), failed=tuple(failed), degraded=tuple(degraded),
+        sanity=data.findings,
     )
     return write_model_directory(model_dir, summary, evaluation)
 
@@ -261,6 +308,7 @@ class _Run:
     pruning: dict | None
     threads: int | None
     model_dir: Path
+    fidelity: Fidelity  # the recipe's thresholds with the user's overrides
 
 
 def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str], None]) -> ConvertReport:
@@ -278,7 +326,7 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
         result = verify_artifact(
             stage / artifact, threads=run.threads or min(t.threads, os.cpu_count() or 1),
             eval_inputs=data.eval_inputs, reference=run.reference, primary_output=data.primary_output,
-            primary_is_classes=data.primary_is_classes, evaluate=data.evaluate,
+            with_top1=data.show_top1, evaluate=data.evaluate,
         )
         start = builder.start(t.format)
         meta = _metadata(run.src, run.recipe, job, data, files, {"start": start.kind, "form": start.form},
@@ -301,6 +349,7 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
             float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
             metadata=meta, built_at=_now(), evaluation=run.evaluation,
         )
+        report = dataclasses.replace(report, fidelity=judge(run.fidelity, report, data.primary_is_classes))
         atomic_write_json(stage / "report.json", report.to_json())
     return report
 

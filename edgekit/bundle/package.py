@@ -121,13 +121,26 @@ def _requires_python() -> str:
         return ""
 
 
+def _check_not_degraded(built: Path, allow: bool) -> None:
+    import json
+
+    from edgekit.reporting.fidelity import DegradedArtifacts
+
+    why = (json.loads((built / "report.json").read_text(encoding="utf-8")).get("fidelity") or {}).get("degraded")
+    if why and not allow:
+        raise DegradedArtifacts(f"The artifact is degraded vs fp32 on held-out data: {'; '.join(why)}.",
+                                got=str(built), tip="Nothing was packaged. Package another precision, convert again with "
+                                "better calibration data, or pass --allow-degraded to ship it anyway.")
+
+
 def bundle_name(app: str, target: str, precision: str) -> str:
     return f"{app}-{target}-{precision}.tar.gz"
 
 
 def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: Path, apps_dir: Path,
-            wheels: dict[str, bytes] | None = None, progress=lambda msg: None) -> Path:
-    """Write the bundle; ``target`` is a Target. Converts the model first if its artifact is not built yet."""
+            wheels: dict[str, bytes] | None = None, progress=lambda msg: None, allow_degraded: bool = False) -> Path:
+    """Write the bundle; ``target`` is a Target. Converts the model first if its artifact is not built yet; an
+    artifact marked degraded vs fp32 is refused unless ``allow_degraded``."""
     from edgekit.formats import FORMATS, RUNTIMES
     from edgekit.zoo import ZOO
 
@@ -145,6 +158,7 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
 
             raise ConversionError(f"Converting {spec['model']} for {target.name} {precision} failed: "
                                   f"{summary.failed[0].error}", tip="Nothing was packaged; see `edgekit convert`.")
+    _check_not_degraded(built, allow_degraded)
     zoo = ZOO[spec["model"]]
     files = {f"model/{p.name}": p.read_bytes() for p in sorted(built.iterdir()) if p.is_file()}
     app_dir = Path(apps_dir) / app_name

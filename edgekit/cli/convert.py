@@ -44,9 +44,19 @@ from edgekit.formats import PRECISIONS
               "worse than fp32.")
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
+@click.option("--allow-degraded", is_flag=True,
+              help="Exit 0 even when an artifact is degraded vs fp32 on held-out data (it is still marked DEGRADED; "
+              "without this flag the run exits 7).")
+@click.option("--min-snr-db", type=float, default=None, metavar="DB",
+              help="Degraded below this SNR vs fp32 on any output (default: the recipe's, 10 dB for most).")
+@click.option("--min-cosine", type=click.FloatRange(-1, 1), default=None,
+              help="Degraded when any output's worst-sample cosine similarity vs fp32 is below this.")
+@click.option("--min-top1-agreement", type=click.FloatRange(0, 1), default=None,
+              help="Degraded when a class output's argmax agrees with fp32 on fewer held-out samples.")
 @click.pass_context
 def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, input_shape_specs,
-            custom_objects, out_dir, threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb):
+            custom_objects, out_dir, threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb, allow_degraded,
+            min_snr_db, min_cosine, min_top1_agreement):
     """Convert MODEL (a zoo name, .keras, SavedModel directory, .onnx or PyTorch .pt2) for one or more targets.
 
     \b
@@ -81,13 +91,17 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,
-                              input_shapes=input_shapes, progress=progress)
+                              input_shapes=input_shapes, progress=progress,
+                              fidelity={"min_snr_db": min_snr_db, "min_cosine": min_cosine,
+                                        "min_top1_agreement": min_top1_agreement})
+    from edgekit.reporting import fidelity
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
     gates = Gates(max_accuracy_drop, max_p99_ms, max_size_mb)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
         _fail_if_any_cell_failed(summary)
+        fidelity.enforce(summary, allow_degraded)
         enforce(GateRow.of_summary(summary), gates)
         return
     from edgekit.reporting.summary import pruning_lines, render_table
@@ -110,6 +124,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     click.echo(f"wrote {Path(out_dir) / summary.model}/ (report.md, report.html, summary.json, <target>/<precision>/) "
                f"in {summary.wall_seconds} s")
     _fail_if_any_cell_failed(summary)
+    fidelity.enforce(summary, allow_degraded)
     enforce(GateRow.of_summary(summary), gates)
 
 

@@ -30,8 +30,9 @@ def _progress(msg: str) -> None:
               help="Where `edgekit convert` put (or will put) the artifact.")
 @click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the apps shipped with edgekit (edgekit.apps).")
 @click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform, Python 3.11).")
+@click.option("--allow-degraded", is_flag=True, help="Package an artifact `edgekit convert` marked DEGRADED vs fp32.")
 @click.pass_context
-def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with_wheels):
+def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with_wheels, allow_degraded):
     """Bundle APP with its verified artifact, data and edgekit's device layer.
 
     \b
@@ -55,7 +56,7 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     with contextlib.nullcontext() if debug else framework_output_captured():
         out = make_bundle(app, target, precision, build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps,
-                          wheels=wheels, progress=_progress)
+                          wheels=wheels, progress=_progress, allow_degraded=allow_degraded)
     from edgekit.bundle.manifest import sha256_bytes
 
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha256_bytes(out.read_bytes())[:16]})")

@@ -64,7 +64,8 @@ def write_model_directory(model_dir: Path, run: ConvertSummary, evaluation: dict
     reports, left_out = collect_reports(model_dir, run.source["sha256"], (evaluation or {}).get("sha256"))
     rows = tuple(SummaryRow.of(r, model_dir / r.target / r.precision / r.artifact["file"]) for r in reports)
     calibration = {f"{r.target} {r.precision}": r.metadata.get("calibration") for r in reports}
-    summary = dataclasses.replace(run, artifacts=rows, sanity=tuple(convert_checks(rows, calibration, run.metric)),
+    summary = dataclasses.replace(run, artifacts=rows,
+                                  sanity=run.sanity + tuple(convert_checks(rows, calibration, run.metric)),
                                   not_listed=tuple(left_out))
     atomic_write_json(model_dir / "summary.json", summary.to_json())
     atomic_write_text(model_dir / "report.md", render_markdown(summary))

@@ -89,6 +89,12 @@ class ConvertReport(_Measured):
     metadata: dict
     built_at: str | None = None  # when the artifact was built and verified (UTC, ISO 8601)
     evaluation: dict | None = None  # sha256 and sample count of the data it was verified on
+    fidelity: dict | None = None  # thresholds and the degradation verdict (edgekit.reporting.fidelity.judge)
+
+    @property
+    def degraded(self) -> tuple[str, ...]:
+        """Why this artifact is degraded vs fp32 (empty: healthy, or judged by an edgekit that did not judge)."""
+        return tuple((self.fidelity or {}).get("degraded", ()))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -122,6 +128,7 @@ class SummaryRow:
     latency_cov: float | None
     float_fallback: dict | None
     built_at: str | None = None
+    degraded: tuple[str, ...] = ()  # why it is degraded vs fp32 (ConvertReport.degraded)
 
     @property
     def name(self) -> str:
@@ -144,14 +151,16 @@ class SummaryRow:
             latency_median_ms=report.latency["median_ms"], latency_p90_ms=report.latency["p90_ms"],
             latency_p99_ms=report.latency["p99_ms"], latency_cov=report.latency.get("cov"),
             float_fallback=_fallback_summary(report.float_fallback), built_at=report.built_at,
+            degraded=report.degraded,
         )
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "degraded": list(self.degraded)}
 
     @classmethod
     def from_json(cls, doc: dict) -> SummaryRow:
-        return cls(**{f.name: doc.get(f.name) for f in fields(cls)})
+        return cls(**{f.name: doc.get(f.name) for f in fields(cls) if f.name != "degraded"},
+                   degraded=tuple(doc.get("degraded", ())))
 
 
 def _fallback_summary(decision: dict | None) -> dict | None:
@@ -196,6 +205,7 @@ class ConvertSummary:
     wall_seconds: float = 0.0
     not_listed: tuple[str, ...] = field(default=())  # artifacts on disk from another source or evaluation
     failed: tuple[FailedCell, ...] = field(default=())  # cells of the last run that failed, with why
+    degraded: tuple[str, ...] = field(default=())  # names of the last run's cells that are degraded vs fp32
 
     @property
     def reference(self) -> float | None:
@@ -209,7 +219,7 @@ class ConvertSummary:
                 "baseline": self.baseline, "pruning": self.pruning, "notes": list(self.notes),
                 "artifacts": [r.to_json() for r in self.artifacts], "sanity": list(self.sanity),
                 "wall_seconds": self.wall_seconds, "not_listed": list(self.not_listed),
-                "failed": [asdict(f) for f in self.failed]}
+                "failed": [asdict(f) for f in self.failed], "degraded": list(self.degraded)}
 
     @classmethod
     def from_json(cls, doc: dict) -> ConvertSummary:
@@ -220,7 +230,8 @@ class ConvertSummary:
                    artifacts=tuple(SummaryRow.from_json(r) for r in doc["artifacts"]),
                    sanity=tuple(doc.get("sanity", ())), wall_seconds=doc.get("wall_seconds", 0.0),
                    not_listed=tuple(doc.get("not_listed", ())),
-                   failed=tuple(FailedCell(**f) for f in doc.get("failed", ())))
+                   failed=tuple(FailedCell(**f) for f in doc.get("failed", ())),
+                   degraded=tuple(doc.get("degraded", ())))
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ def latency_checks(latencies: dict[str, dict]) -> list[dict]:
 def accuracy_checks(name: str, metric: Metric | None, value, n: int | None,
                     drop_ci95: list[float] | None) -> list[dict]:
     if metric is None:
-        return [_finding("no-heldout-metric", name, "no task metric on held-out data: the artifact was only compared "
-                         "with the fp32 model; pass --eval eval.npz (held-out samples with labels).")]
+        return [_finding("no-heldout-metric", name, "no task metric on held-out data (the evaluation data has no "
+                         "labels): the artifact was only compared with the fp32 model; to measure accuracy, give "
+                         "held-out samples with integer class labels under 'labels' (--eval eval.npz).")]
     if value is None:
         return []
     if n is None:
@@ -48,8 +49,9 @@ def accuracy_checks(name: str, metric: Metric | None, value, n: int | None,
                          "one sample more or less right moves it by a point or more.")]
     if metric.is_proportion and drop_ci95 and (drop_ci95[1] - drop_ci95[0]) / 2 > RESOLVE_POINTS:
         half = (drop_ci95[1] - drop_ci95[0]) / 2
-        return [_finding("few-eval-samples", name, f"the drop vs fp32 is known only to ±{half:.1f} points "
-                         f"(95 % interval [{drop_ci95[0]:+.1f}, {drop_ci95[1]:+.1f}] pt on {n} samples): a "
+        # shown as a change (+ = better), like the table's Δ column: the interval is of the drop, so negate it
+        return [_finding("few-eval-samples", name, f"the change vs fp32 is known only to ±{half:.1f} points "
+                         f"(95 % interval [{-drop_ci95[1]:+.1f}, {-drop_ci95[0]:+.1f}] pt on {n} samples): a "
                          f"{RESOLVE_POINTS:g}-point drop cannot be told from noise; evaluate on more held-out data.")]
     return []
 
@@ -83,10 +85,25 @@ def int8_speed_checks(rows: Sequence[SummaryRow]) -> list[dict]:
     return out
 
 
+def degradation_checks(rows: Sequence[SummaryRow], metric: Metric | None) -> list[dict]:
+    """Artifacts judged degraded vs fp32 (edgekit.reporting.fidelity), and labelled drops that are not noise."""
+    out = [_finding("degraded", r.name, f"degraded vs fp32 on held-out data: {'; '.join(r.degraded)}. Try another "
+                    "precision, more or better calibration data, or float layers; --allow-degraded accepts it.")
+           for r in rows if r.degraded]
+    for r in rows:
+        ci = r.drop_ci95
+        if metric is not None and metric.is_proportion and ci and ci[0] > 0:
+            drop = -r.delta_points if metric.higher_is_better else r.delta_points
+            out.append(_finding("significant-drop", r.name, f"{metric.name} is {drop:.2f} points worse than "
+                                f"fp32 and the 95 % interval of the change [{-ci[1]:+.1f}, {-ci[0]:+.1f}] pt excludes "
+                                "0: a real loss, not noise."))
+    return out
+
+
 def convert_checks(rows: Sequence[SummaryRow], calibration: dict[str, dict | None], metric: Metric | None
                    ) -> list[dict]:
     """Every check over the rows of a model directory; ``calibration`` maps "target precision" to its record."""
-    out = []
+    out = degradation_checks(rows, metric)
     if rows:  # every artifact is evaluated on the same samples: judge the widest drop interval once
         widest = max(rows, key=lambda r: (r.drop_ci95[1] - r.drop_ci95[0]) if r.drop_ci95 else -1)
         out += accuracy_checks("every artifact", metric, widest.value, widest.n_evaluated, widest.drop_ci95)

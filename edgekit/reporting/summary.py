@@ -36,7 +36,8 @@ def _delta(row: SummaryRow) -> str:
 def table_cells(row: SummaryRow) -> dict[str, str]:
     metric = Metric(row.metric, row.unit) if row.metric else None
     return {
-        "target": row.target, "format": row.format, "precision": row.precision,
+        "target": row.target, "format": row.format,
+        "precision": row.precision + (" DEGRADED" if row.degraded else ""),  # why: the degraded check
         "size": _size(row.size_bytes),
         "gzip": "-" if row.gzip_bytes is None else _size(row.gzip_bytes),
         "metric": "-" if row.value is None or metric is None else f"{row.metric} {metric.format(row.value)}"
