@@ -32,6 +32,12 @@ class OnnxOptions:
     per_channel: bool = True
     activation_symmetric: bool = True
     calibrate_method: str = "MinMax"  # onnxruntime.quantization.CalibrationMethod member name
+    # int16 artifacts: int8 weights by default (as LiteRT's 16x8); 16 where int8 weights alone break the model
+    int16_weight_bits: int = 8
+
+    def __post_init__(self):
+        if self.int16_weight_bits not in (8, 16):
+            raise ValueError(f"OnnxOptions.int16_weight_bits is 8 or 16. Got: {self.int16_weight_bits!r}")
 
 
 class OnnxBackend(Backend):
@@ -49,7 +55,8 @@ class OnnxBackend(Backend):
             onnx_to_fp16(start.path, dst)
         else:
             spec.calibration_samples()  # a clear error before ORT's own when there is no data
-            onnx_to_int8(start.path, dst, spec.calibration, spec.float_layers, self.options)
+            onnx_to_int8(start.path, dst, spec.calibration, spec.float_layers, self.options,
+                         activations=spec.precision)
 
 
 def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) -> Path:
@@ -255,8 +262,10 @@ class _Reader:
 
 
 def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float_layers: tuple[str, ...] = (),
-                 options: OnnxOptions = OnnxOptions()) -> Path:
+                 options: OnnxOptions = OnnxOptions(), activations: str = "int8") -> Path:
     """Static int8 QDQ, by default per-channel symmetric weights and symmetric activations (TensorRT's int8 form).
+    ``activations="int16"``: the same int8 weights with 16-bit activations (ORT makes that opset 21 QDQ, which ONNX
+    Runtime runs; TensorRT has no int16).
 
     Nodes of ``float_layers`` (Keras layer names in tf2onnx's node names) get no Q/DQ and run in float."""
     quant = require("onnxruntime.quantization", purpose="int8 ONNX quantization")
@@ -279,14 +288,15 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float
                 str(pre), str(dst), _Reader(calibration),
                 quant_format=quant.QuantFormat.QDQ,
                 per_channel=options.per_channel,
-                activation_type=quant.QuantType.QInt8,
-                weight_type=quant.QuantType.QInt8,
+                activation_type=quant.QuantType.QInt16 if activations == "int16" else quant.QuantType.QInt8,
+                weight_type=quant.QuantType.QInt16 if activations == "int16" and options.int16_weight_bits == 16
+                else quant.QuantType.QInt8,
                 calibrate_method=quant.CalibrationMethod[options.calibrate_method],
                 nodes_to_exclude=exclude,
                 extra_options={"ActivationSymmetric": options.activation_symmetric, "WeightSymmetric": True},
             )
         except Exception as exc:
-            raise ConversionError(f"ONNX int8 quantization failed: {summarize(exc)}",
+            raise ConversionError(f"ONNX {activations} quantization failed: {summarize(exc)}",
                                   got=str(src), tip="Run with --debug for the full log.") from exc
         finally:
             os.chdir(cwd)

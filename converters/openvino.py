@@ -8,7 +8,7 @@ from pathlib import Path
 
 from edgekit._lazy import require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start
-from edgekit.errors import ConversionError, summarize
+from edgekit.errors import ConversionError, UsageError, summarize
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def to_openvino_ir(src: Path, dst_xml: Path, spec: ExportSpec, options: OpenVINO
                               tip="Run with --debug for the full log.") from exc
     if spec.precision == "int8":
         model = _nncf_int8(model, spec, options)
+    elif spec.precision not in ("fp32", "fp16"):  # targets are checked against FORMATS; this guards the API
+        raise UsageError("OpenVINO IR is written at fp32, fp16 or int8 (NNCF quantizes activations to 8 bits).",
+                         got=f"precision {spec.precision}", tip="Pick int8 or fp16 for OpenVINO targets.")
     # save_model compresses weights to fp16 unless told otherwise: only the fp16 artifact should be.
     ov.save_model(model, str(dst_xml), compress_to_fp16=(spec.precision == "fp16"))
     return dst_xml

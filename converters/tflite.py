@@ -1,5 +1,6 @@
-"""LiteRT backend: .tflite (fp32, fp16 weights, int8) from the canonical SavedModel (TensorFlow's converter) or from
-the canonical PyTorch program (litert-torch, then AI Edge Quantizer for fp16 / int8)."""
+"""LiteRT backend: .tflite (fp32, fp16 weights, int16 activations with int8 weights, int8) from the canonical
+SavedModel (TensorFlow's converter) or from the canonical PyTorch program (litert-torch, then AI Edge Quantizer for
+fp16 / int16 / int8)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from edgekit._fs import atomic_write_bytes
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, UsageError, summarize
+from edgekit.formats import CALIBRATED
 
 
 class TFLiteBackend(Backend):
@@ -20,7 +22,7 @@ class TFLiteBackend(Backend):
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         if start.kind == TORCH_PROGRAM:
-            samples = spec.calibration_samples() if spec.precision == "int8" else None
+            samples = spec.calibration_samples() if spec.precision in CALIBRATED else None
             atomic_write_bytes(dst, torch_program_to_tflite(start.path, spec.precision, samples))
         else:
             atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
@@ -65,8 +67,8 @@ def _as_signature_dtypes(model: bytes, samples: list[dict[str, np.ndarray]]) -> 
 
 
 def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np.ndarray]] | None) -> bytes:
-    """fp16 weights (float compute) or static int8 (int8 weights per channel, int8 activations calibrated on
-    ``calibration``) of an fp32 .tflite, with AI Edge Quantizer."""
+    """fp16 weights (float compute) or static int8 / int16 (int8 weights per channel, int8 or int16 activations
+    calibrated on ``calibration``) of an fp32 .tflite, with AI Edge Quantizer."""
     aeq = require("ai_edge_quantizer", purpose="Quantizing LiteRT models")
     from ai_edge_quantizer import qtyping, quantizer, recipe
 
@@ -83,8 +85,8 @@ def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np
                         compute_precision=qtyping.ComputePrecision.FLOAT, explicit_dequantize=True))
             return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
         if not calibration:
-            raise UsageError("int8 conversion needs calibration data.", tip="Pass --calib data.npz.")
-        qt.load_quantization_recipe(recipe.static_wi8_ai8())
+            raise UsageError(f"{precision} conversion needs calibration data.", tip="Pass --calib data.npz.")
+        qt.load_quantization_recipe(recipe.static_wi8_ai16() if precision == "int16" else recipe.static_wi8_ai8())
         result = qt.calibrate({"serving_default": _as_signature_dtypes(model, calibration)}, num_threads=1)
         return bytes(qt.quantize(result, enable_progress_bar=False, enable_progress_report=False).quantized_model)
     except UsageError:
@@ -100,7 +102,8 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
     """Convert with builtin ops only: LiteRT has no Flex delegate, so SELECT_TF_OPS files would not run.
 
     int8 is full-integer, per-channel weights, with int8 input and output (the runtime layer
-    (de)quantizes them from the scales stored in the file). ``float_layers`` (Keras layer names) stay float:
+    (de)quantizes them from the scales stored in the file). int16 is TensorFlow's 16x8 mode: int8 weights, int16
+    activations, float input and output. ``float_layers`` (Keras layer names) stay float in int8:
     TFLite's quantization debugger denylists their ops and inserts (de)quantize around them.
     """
     tf = quiet_tensorflow()
@@ -109,9 +112,9 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
     if precision == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
-    elif precision == "int8":
+    elif precision in CALIBRATED:
         if not calibration:
-            raise UsageError("int8 conversion needs calibration data.", tip="Pass --calib data.npz.")
+            raise UsageError(f"{precision} conversion needs calibration data.", tip="Pass --calib data.npz.")
         names = sorted(calibration)
         n = len(calibration[names[0]])
 
@@ -121,11 +124,21 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
+        if precision == "int16":
+            # ops without a 16x8 kernel (e.g. NEG in tiny-transformer's attention) stay float rather than failing
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+                tf.lite.OpsSet.TFLITE_BUILTINS]
+            return _convert(converter, precision)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
         if float_layers:
             return _selective_int8(tf, converter, representative, float_layers, saved_model)
+    return _convert(converter, precision)
+
+
+def _convert(converter, precision: str) -> bytes:
     try:
         return converter.convert()
     except Exception as exc:  # ConverterError and friends

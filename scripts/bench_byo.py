@@ -37,6 +37,7 @@ def main() -> int:
 
 def bench_one(entry, out: Path) -> list[dict]:
     import edgekit
+    from edgekit.formats import PRECISIONS
 
     print(f"… {entry.name}: {entry.about}", file=sys.stderr, flush=True)
     model, kwargs = entry.make()
@@ -55,7 +56,7 @@ def bench_one(entry, out: Path) -> list[dict]:
     for f in summary.failed:
         rows.append({"model": entry.name, "source": entry.kind, "target": f.target, "precision": f.precision,
                      "ok": "FAILED", "why": f.error.split(" Got:")[0][:160]})
-    return sorted(rows, key=lambda r: (r["target"], ("fp32", "fp16", "int8").index(r["precision"])))
+    return sorted(rows, key=lambda r: (r["target"], PRECISIONS.index(r["precision"])))
 
 
 def print_table(rows: list[dict]) -> None:

@@ -83,6 +83,13 @@ def _parse(data: dict, source: str) -> Target:
             got=f"precisions = {data['precisions']}, default_precision = {data['default_precision']!r}",
             tip=f"Precisions come from {', '.join(PRECISIONS)}; the default must be one of them.",
         )
+    offered = FORMATS[fmt].precisions
+    if any(p not in offered for p in data["precisions"]):
+        raise InputFileError(
+            f"Target file {source}: the format '{fmt}' cannot be written at every precision listed.",
+            got=f"precisions = {data['precisions']}",
+            tip=f"{fmt} offers {', '.join(offered)}.",
+        )
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     return Target(**kwargs, source=source)
 

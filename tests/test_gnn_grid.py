@@ -18,7 +18,9 @@ TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 @pytest.fixture(scope="module")
 def gnn_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("build")
-    summary = convert("gnn-grid", plan_jobs(resolve_targets(TARGETS), "all", every=False), out)
+    jobs = plan_jobs(resolve_targets(TARGETS), "all", every=False)
+    jobs += plan_jobs(resolve_targets(TARGETS[:2]), "int16", every=False)  # OpenVINO has no int16
+    summary = convert("gnn-grid", jobs, out)
     return out / "gnn-grid", summary
 
 
@@ -91,7 +93,9 @@ def test_int8_is_marked_degraded_and_is_not_packaged_unless_allowed(gnn_build, t
 
     model_dir, summary = gnn_build
     flagged = {r.name for r in summary.artifacts if r.degraded}
-    assert flagged == {f"{t} int8" for t in TARGETS}, flagged
+    # int16 with int8 weights (LiteRT's 16x8) still misses the bar; with the recipe's 16-bit weights ONNX Runtime's
+    # does not (see test_int16_meets_the_bar_on_onnx_runtime)
+    assert flagged == {f"{t} int8" for t in TARGETS} | {"raspberry-pi-5 int16"}, flagged
     assert set(summary.degraded) == flagged
     row = next(r for r in summary.artifacts if r.name == "raspberry-pi-5 int8")
     assert row.degraded[0].startswith("vm_rmse_pu ") and "% worse than fp32's" in row.degraded[0]
@@ -103,3 +107,14 @@ def test_int8_is_marked_degraded_and_is_not_packaged_unless_allowed(gnn_build, t
     r = run_cli("package", "gnn-grid", "--target", "raspberry-pi-5", "--precision", "int8", "--build", build,
                 "--out", str(tmp_path / "dist"), "--allow-degraded")
     assert r.returncode == 0, r.stderr
+
+
+def test_int16_meets_the_bar_on_onnx_runtime(gnn_build):
+    """Issue 17's bar: voltage RMSE within 10 % of fp32. Measured: int8 +156..384 %; int16 activations with int8
+    weights +21.8 % (LiteRT) / +31.9 % (ONNX Runtime); with 16-bit weights too (ONNX Runtime) +0.0 %."""
+    _, summary = gnn_build
+    rows = {r.name: r for r in summary.artifacts}
+    ref = summary.reference_metrics["vm_rmse_pu"]
+    assert rows["jetson-orin-nano int16"].value <= 1.10 * ref, rows["jetson-orin-nano int16"]
+    assert rows["jetson-orin-nano int16"].size_bytes < rows["jetson-orin-nano fp32"].size_bytes
+    assert 1.10 * ref < rows["raspberry-pi-5 int16"].value < rows["raspberry-pi-5 int8"].value

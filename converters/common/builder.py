@@ -11,7 +11,7 @@ from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM, Backend
 from edgekit.converters.common.source import BRIDGED_OF, INTERMEDIATES_OF, SourceModel
 from edgekit.converters.recipes import Recipe
 from edgekit.errors import UsageError
-from edgekit.formats import FORMATS, RUNTIMES
+from edgekit.formats import CALIBRATED, FORMATS, RUNTIMES
 
 
 _KIND_NAMES = {"zoo": "a zoo", "keras": "a .keras", "saved_model": "a SavedModel", "onnx": "an .onnx",
@@ -105,7 +105,7 @@ class Builder:
         """Write ``fmt`` at ``precision`` into the directory ``out``; return the artifact's path."""
         backend = self.backend(fmt)
         spec = ExportSpec(precision, {t.name: t.shape for t in self.src.static_inputs()},
-                          self.calibration if precision == "int8" else None, float_layers)
+                          self.calibration if precision in CALIBRATED else None, float_layers)
         dst = out / backend.artifact
         backend.export(self.start(fmt), dst, spec)
         return dst

@@ -21,6 +21,12 @@ SMOOTH_LOST = 0.5  # ... which calibration with less than this share of it lacks
 _MIN_AXIS = 8  # axes shorter than this (channels, a few features) carry no neighbourhood
 
 
+def _spread(x: np.ndarray, n: int = 300) -> np.ndarray:
+    """At most ``n`` samples spread evenly (held-out data is often in order: episodes, windows, one class after
+    another), as float64."""
+    return x[np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int)].astype(np.float64)
+
+
 def _range(x: np.ndarray) -> tuple[float, float]:
     lo, hi = np.percentile(x, [0.5, 99.5])
     return float(lo), float(hi)
@@ -49,7 +55,7 @@ def calibration_findings(calibration: dict[str, np.ndarray], heldout: dict[str, 
         cal, held = np.asarray(calibration[spec.name]), np.asarray(heldout[spec.name])
         if not np.issubdtype(np.dtype(spec.dtype), np.floating):
             continue  # token ids and masks are not ranged
-        cal, held = cal.astype(np.float64)[:300], held.astype(np.float64)[:300]
+        cal, held = _spread(cal), _spread(held)
         (a, b), (c, d) = _range(cal), _range(held)
         overlap = max(0.0, min(b, d) - max(a, c))
         coverage = overlap / (d - c) if d > c else 1.0

@@ -29,7 +29,7 @@ from edgekit.converters.common.source import SourceModel, kind_of_spec, load_sou
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import EdgekitError, MissingDependencyError, UsageError, summarize
-from edgekit.formats import FORMATS
+from edgekit.formats import CALIBRATED, FORMATS, OPT_IN
 from edgekit.reporting.fidelity import Fidelity, judge
 from edgekit.reporting.metric import Metric
 from edgekit.reporting.records import ConvertReport, ConvertSummary, FailedCell
@@ -45,11 +45,15 @@ class Job:
 
 
 def plan_jobs(targets: list[Target], precision: str | None, every: bool) -> list[Job]:
-    """No --precision: every supported precision when --target all, else each target's default."""
+    """No --precision: every supported precision when --target all, else each target's default. 'all' leaves out
+    the opt-in precisions (edgekit.formats.OPT_IN), which are built when named. --target all with one precision:
+    the targets that offer it."""
+    if every and precision not in (None, "all"):
+        targets = [t for t in targets if precision in t.precisions] or targets[:1]  # none: the first one's error
     jobs = []
     for t in targets:
         if precision == "all" or (precision is None and every):
-            jobs += [Job(t, p) for p in t.precisions]
+            jobs += [Job(t, p) for p in t.precisions if p not in OPT_IN]
         else:
             jobs.append(Job(t, t.check_precision(precision or t.default_precision)))
     return jobs
@@ -203,7 +207,7 @@ def _prune_source(src: SourceModel, recipe: Recipe, spec: PruneSpec, train_path:
 
 def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str],
               export_route: dict, pruning: dict | None = None) -> dict:
-    calib = data.calibration if job.precision == "int8" else None
+    calib = data.calibration if job.precision in CALIBRATED else None
     return {
         "edgekit_version": edgekit.__version__,
         "model": src.name,
@@ -251,7 +255,7 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     pruning = None
     if prune is not None:
         src, pruning = _prune_source(src, recipe, prune, train_path, progress)
-    data = _prepare_data(src, recipe, calib, evald, any(j.precision == "int8" for j in jobs))
+    data = _prepare_data(src, recipe, calib, evald, any(j.precision in CALIBRATED for j in jobs))
     for f in data.findings:
         progress(f"check {f['check']}: {f['message']}")
     progress("running the fp32 reference")

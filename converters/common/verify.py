@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import ConversionError, InputFileError
+from edgekit.errors import ConversionError, InputFileError, summarize
 from edgekit.profiling.latency import measure_latency
 from edgekit.profiling.memory import increase_mb, rss_mb
 from edgekit.runtime import open_session
@@ -110,7 +110,13 @@ def verify_artifact(
     load_ms = (time.perf_counter() - started) * 1e3
     first = {k: v[: session.batch or 1] for k, v in eval_inputs.items()}
     started = time.perf_counter()
-    session.run(first)
+    try:
+        session.run(first)
+    except Exception as exc:  # the converter wrote an op the runtime has no kernel for (LiteRT 16x8 LayerNorm)
+        raise ConversionError(f"The artifact edgekit built loads but does not run in {session.runtime}: "
+                              f"{summarize(exc)}", got=str(path),
+                              tip="Try another precision for this target (the runtime lacks a kernel the converter "
+                              "used); run with --debug for the traceback.") from exc
     first_ms = (time.perf_counter() - started) * 1e3
     # what loading the artifact and its first inference added to this process (the converter's own
     # frameworks are already loaded, so the process's peak RSS says nothing about the artifact)

@@ -18,7 +18,8 @@ from edgekit.formats import PRECISIONS
 @click.option("--target", "-t", "target_specs", multiple=True, required=True,
               help="Target name (see `edgekit targets`), 'all', or a path to a target .toml. Repeatable.")
 @click.option("--precision", "-p", type=click.Choice([*PRECISIONS, "all"]), default=None,
-              help="Precision to produce. Default: the target's default; every supported one with --target all.")
+              help="Precision to produce. Default: the target's default; every supported one with --target all. "
+              "int16 (int8 weights, int16 activations; LiteRT and ONNX targets) is built only when named.")
 @click.option("--calib", type=click.Path(dir_okay=False), default=None,
               help="Calibration .npz keyed by input name (real training samples; 20-300 used).")
 @click.option("--eval", "eval_path", type=click.Path(dir_okay=False), default=None,
