@@ -75,3 +75,19 @@ def test_every_runtime_is_an_extra_of_the_package():
     for r in RUNTIMES.values():
         assert any(req.startswith(r.distribution) for req in extras[r.extra]), (r.name, extras.get(r.extra))
     assert {f.runtime for f in FORMATS.values()} == set(RUNTIMES)
+
+
+def test_int16_is_offered_where_the_format_can_write_it_and_built_only_when_named(tmp_path):
+    from edgekit.converters.common.pipeline import plan_jobs
+
+    f = tmp_path / "ov16.toml"
+    f.write_text(GOOD.replace('runtime = "onnxruntime"', 'runtime = "openvino"').replace(
+        'format = "onnx"', 'format = "openvino-ir"').replace('precisions = ["fp16"]', 'precisions = ["fp16", "int16"]'))
+    with pytest.raises(InputFileError, match="the format 'openvino-ir' cannot be written at every precision listed"):
+        load_target(str(f))
+    every = resolve_targets(["all"])
+    assert "int16" not in {j.precision for j in plan_jobs(every, None, every=True)}  # opt-in: never by 'all'
+    named = plan_jobs(every, "int16", every=True)  # the targets that offer it
+    assert sorted(j.target.name for j in named) == ["jetson-orin-nano", "raspberry-pi-4", "raspberry-pi-5"]
+    with pytest.raises(UsageError, match="does not support precision 'int16'"):
+        plan_jobs(resolve_targets(["intel-core-ultra-npu"]), "int16", every=False)
