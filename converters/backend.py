@@ -91,6 +91,11 @@ class Backend(ABC):
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         """Write the artifact ``dst`` (its companions, e.g. model.bin, beside it) from ``start``."""
 
+    @abstractmethod
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Every float-valued intermediate tensor of ``artifact`` run by its runtime on each feed (dequantized,
+        stacked over feeds) by name, and the names in graph order: what converters/common/layer_error compares."""
+
 
 def backend_class(fmt: str) -> type[Backend]:
     if fmt not in FORMATS:

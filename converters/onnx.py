@@ -58,6 +58,32 @@ class OnnxBackend(Backend):
             onnx_to_int8(start.path, dst, spec.calibration, spec.float_layers, self.options,
                          activations=spec.precision)
 
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+        return onnx_tensors(artifact, feeds)
+
+
+_PLUMBING = ("QuantizeLinear", "DequantizeLinear", "Cast")  # Q/DQ pairs and casts carry no layer's own result
+
+
+def onnx_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every float node output of an ONNX model, made a graph output and read with ONNX Runtime (graph
+    optimisation off, as ORT's own QDQ debugging helpers run it: a QDQ node computes in float between its
+    DequantizeLinear inputs and its QuantizeLinear output, which is what the quantized model holds there)."""
+    onnx = require("onnx", purpose="Reading ONNX models")
+    ort = require("onnxruntime", purpose="Running ONNX models")
+    model = onnx.load(str(path))
+    inferred = onnx.shape_inference.infer_shapes(model)
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+    typed = {v.name: v.type.tensor_type.elem_type for v in (*inferred.graph.value_info, *inferred.graph.output)}
+    names = [o for n in model.graph.node if n.op_type not in _PLUMBING for o in n.output if typed.get(o) in floats]
+    present = {o.name for o in model.graph.output}
+    model.graph.output.extend(onnx.helper.make_tensor_value_info(n, typed[n], None) for n in names if n not in present)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    runs = [session.run(names, {k: as_model_input(v) for k, v in feed.items()}) for feed in feeds]
+    return {n: np.concatenate([r[i] for r in runs]).astype(np.float32) for i, n in enumerate(names)}, names
+
 
 def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) -> Path:
     """Export the canonical SavedModel's serving signature; inputs and outputs keep their names."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from edgekit._lazy import require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start
 from edgekit.errors import ConversionError, UsageError, summarize
@@ -33,6 +35,40 @@ class OpenVINOBackend(Backend):
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         to_openvino_ir(start.path, dst, spec, self.options)
+
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+        return openvino_tensors(artifact, feeds)
+
+
+_NOT_LAYERS = ("Parameter", "Constant", "Result", "FakeQuantize", "Convert")  # plumbing, not a layer's result
+
+
+def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every real-valued single-output op of an IR made a model output, run by OpenVINO's CPU plugin in f32
+    (FakeQuantize ops then round as the quantized model does; ops are matched across IRs by friendly name)."""
+    ov = require("openvino", purpose="Running OpenVINO models", extra="convert")
+    core = ov.Core()
+    model = core.read_model(str(path))
+    ops = [op for op in model.get_ordered_ops() if op.get_type_name() not in _NOT_LAYERS
+           and op.get_output_size() == 1 and op.get_output_element_type(0).is_real()
+           and "/fq_" not in op.get_friendly_name()]  # NNCF's weight-scale multiplies: not in the fp32 IR
+    first = len(model.outputs)
+    model.add_outputs([op.output(0) for op in ops])
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    ports = compiled.outputs[first:]
+    # An IR converted from a SavedModel carries generated names (Transpose_1571) that differ between the fp32 and
+    # the int8 conversion, so ops are named by type and position, which do match; IRs from ONNX keep node names.
+    generated = sum(op.get_friendly_name().split("_")[0] == op.get_type_name() or
+                    op.get_friendly_name().startswith("Transpose_") for op in ops) > len(ops) / 2
+    seen: dict[str, int] = {}
+    names = []
+    for op in ops:
+        kind = op.get_type_name()
+        seen[kind] = seen.get(kind, 0) + 1
+        names.append(f"{kind} #{seen[kind]}" if generated else op.get_friendly_name())
+    runs = [compiled(feed) for feed in feeds]
+    return {n: np.concatenate([np.asarray(r[p]) for r in runs]).astype(np.float32)
+            for n, p in zip(names, ports)}, names
 
 
 def to_openvino_ir(src: Path, dst_xml: Path, spec: ExportSpec, options: OpenVINOOptions = OpenVINOOptions()) -> Path:

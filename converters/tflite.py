@@ -28,6 +28,36 @@ class TFLiteBackend(Backend):
             atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
                                                           spec.float_layers))
 
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+        return tflite_tensors(artifact, feeds)
+
+
+def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every op output of a .tflite (QUANTIZE / DEQUANTIZE plumbing aside), read with LiteRT after each run with
+    all tensors preserved, dequantized with each tensor's own scale. Fused ops are named after all the ops they
+    fused (';'-joined): matched across files by the op's own, first, name."""
+    from edgekit.runtime._litert import LiteRTSession
+
+    session = LiteRTSession(path, threads=1, preserve_all_tensors=True)
+    interp = session._interp
+    details = interp.get_tensor_details()
+    outputs: dict[str, int] = {}  # the first op writing each name (the ops list repeats the signature's subgraph)
+    for op in interp._get_ops_details():
+        if op["op_name"] not in ("QUANTIZE", "DEQUANTIZE"):
+            for o in op["outputs"]:
+                outputs.setdefault(details[o]["name"].split(";")[0], o) if o >= 0 else None
+    outputs = list(outputs.items())
+    values: dict[str, list] = {name: [] for name, _ in outputs}
+    for feed in feeds:
+        session.run(feed)
+        for name, index in outputs:
+            x = interp.get_tensor(index)
+            scale, zero_point = details[index]["quantization"]
+            values[name].append((x.astype(np.float32) - zero_point) * scale if scale and np.issubdtype(
+                x.dtype, np.integer) else x.astype(np.float32))
+    names = [n for n in values if np.issubdtype(details[dict(outputs)[n]]["dtype"], np.number)]
+    return {n: np.concatenate(values[n]) for n in names}, names
+
 
 def torch_program_to_tflite(program: Path, precision: str,
                             calibration: list[dict[str, np.ndarray]] | None = None) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-COMMANDS = ["convert", "flash", "package", "profile", "prune-sweep", "run", "targets", "zoo"]
+COMMANDS = ["convert", "explain", "flash", "package", "profile", "prune-sweep", "run", "targets", "zoo"]
 
 
 def test_top_level_help_lists_every_command():

@@ -157,3 +157,24 @@ def test_truncated_artifact_is_refused_by_its_runtime(face_build, tmp_path, targ
     artifact = {"model.bin": "model.xml"}.get(file, file)
     with pytest.raises(InputFileError, match="cannot load"):
         open_session(tmp_path / artifact)
+
+
+@pytest.mark.parametrize("target, named", [("raspberry-pi-5", "res"), ("jetson-orin-nano", "res"),
+                                            ("intel-core-ultra-npu", "Convolution #")])
+def test_int8_per_layer_error_on_each_runtime(face_build, target, named):
+    """Every int8 artifact gets its per-layer error vs the fp32 artifact of the same format, read with the
+    target's own runtime: the layers stay above 10 dB on this healthy model, the worst ones are named, and
+    `edgekit explain` prints the same."""
+    from tests.conftest import run_cli
+
+    model_dir, _ = face_build
+    layers = _report(model_dir, target, "int8")["layers"]
+    assert layers["compared"] >= 20 and layers["first_below"] is None, layers
+    assert len(layers["worst"]) == 5 and all(10 < w["snr_db"] < 60 for w in layers["worst"]), layers["worst"]
+    every = json.loads((model_dir / target / "int8" / "layers.json").read_text())["layers"]
+    assert len(every) == layers["compared"] and any(e["layer"].startswith(named) for e in every)
+    # accumulated error: the quantized graph ends lower than it starts
+    assert every[-1]["snr_db"] < every[0]["snr_db"]
+    assert "layers" not in _report(model_dir, target, "fp32") or _report(model_dir, target, "fp32")["layers"] is None
+    r = run_cli("explain", str(model_dir))
+    assert r.returncode == 0 and f"{target} int8: every layer stays above 10 dB; worst: " in r.stdout, r.stderr

@@ -49,7 +49,10 @@ def test_integer_images_for_a_float_model_are_named_and_the_artifact_is_degraded
     assert "ERROR: 1 artifact(s) are degraded vs fp32 on held-out data: raspberry-pi-5 int8: output 'scores'" in \
         r.stderr and "TIP: The artifacts and reports are written (marked DEGRADED)" in r.stderr
     report = json.loads((tmp_path / "out" / "digits" / "raspberry-pi-5" / "int8" / "report.json").read_text())
-    assert report["fidelity"]["degraded"] and report["fidelity"]["thresholds"]["min_snr_db"] == 10.0
+    assert report["fidelity"]["thresholds"]["min_snr_db"] == 10.0
+    # the per-layer error says where it starts: the first layer below the threshold
+    assert report["fidelity"]["degraded"][-1].startswith("the first layer below 10 dB is '"), report["fidelity"]
+    assert report["layers"]["first_below"]["layer"] in report["fidelity"]["degraded"][-1]
 
 
 def test_one_file_is_split_and_the_artifact_is_verified_on_the_held_out_quarter(tmp_path, user_model, digits):

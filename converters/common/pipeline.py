@@ -353,9 +353,32 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
             float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
             metadata=meta, built_at=_now(), evaluation=run.evaluation,
         )
+        if job.precision in CALIBRATED:
+            progress(f"per-layer error vs fp32 with {t.runtime}")
+            layers = _layer_report(run, builder, t.format, stage / artifact)
+            report = dataclasses.replace(report, layers=layers)
         report = dataclasses.replace(report, fidelity=judge(run.fidelity, report, data.primary_is_classes))
         atomic_write_json(stage / "report.json", report.to_json())
     return report
+
+
+def _layer_report(run: _Run, builder: Builder, fmt: str, artifact: Path) -> dict:
+    """converters/common/layer_error on 16 held-out samples against the fp32 build of the same format: written as
+    layers.json beside the artifact, summarised in its report. A diagnostic: its failure is recorded, not raised."""
+    from edgekit.converters.common.layer_error import layer_report
+
+    inputs = run.data.eval_inputs
+    n = len(next(iter(inputs.values())))
+    feeds = [{k: v[i : i + 1] for k, v in inputs.items()} for i in np.unique(np.linspace(0, n - 1, 16).round().astype(int))]
+    try:
+        fp32 = builder.build(fmt, "fp32") / artifact.name
+        found = layer_report(builder.backend(fmt).tensors, fp32, artifact, feeds, run.src.layer_names(),
+                             run.fidelity.min_snr_db if run.fidelity.min_snr_db is not None else 10.0)
+    except Exception as exc:
+        log.debug("per-layer error failed", exc_info=True)
+        return {"error": f"{type(exc).__name__}: {summarize(exc)}"}
+    atomic_write_json(artifact.parent / "layers.json", found.to_json())
+    return found.summary()
 
 
 def _now() -> str:

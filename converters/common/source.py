@@ -80,11 +80,11 @@ class SourceModel:
                 return "recurrent"
         return "generic"
 
-    def layer_names(self, classes: tuple[str, ...]) -> list[str]:
-        """Names of the Keras model's layers of the given classes, in model order ([] for other sources)."""
+    def layer_names(self, classes: tuple[str, ...] | None = None) -> list[str]:
+        """Names of the Keras model's layers (of the given classes), in model order ([] for other sources)."""
         if self.kind not in ("zoo", "keras"):
             return []
-        return [layer.name for layer in self._model.layers if type(layer).__name__ in classes]
+        return [layer.name for layer in self._model.layers if classes is None or type(layer).__name__ in classes]
 
     def static_inputs(self) -> list[TensorInfo]:
         """Input specs with the batch fixed to 1 (what every target here compiles)."""

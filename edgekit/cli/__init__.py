@@ -15,6 +15,7 @@ from edgekit.errors import EdgekitError
 # command name -> "module:function"
 COMMANDS = {
     "convert": "edgekit.cli.convert:convert",
+    "explain": "edgekit.cli.explain:explain",
     "flash": "edgekit.cli.device:flash",
     "package": "edgekit.cli.device:package",
     "profile": "edgekit.cli.device:profile",

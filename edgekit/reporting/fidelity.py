@@ -91,8 +91,12 @@ def judge(fidelity: Fidelity, report, classes: bool) -> dict:
     the artifact is degraded (empty: healthy)."""
     m = report.metric
     drop_ci95 = m.drop_interval(report.value, report.reference, report.n_evaluated) if m else None
-    return {"thresholds": fidelity.to_json(), "classes": classes,
-            "degraded": degradation(fidelity, report.agreement, classes, m, report.value, report.reference, drop_ci95)}
+    reasons = degradation(fidelity, report.agreement, classes, m, report.value, report.reference, drop_ci95)
+    first = (report.layers or {}).get("first_below")
+    if reasons and first:  # where it starts: the first layer below the threshold (converters/common/layer_error)
+        reasons.append(f"the first layer below {report.layers['threshold_db']:g} dB is '{first['layer']}' "
+                       f"({first['snr_db']:.1f} dB at {first['tensor']})")
+    return {"thresholds": fidelity.to_json(), "classes": classes, "degraded": reasons}
 
 
 class DegradedArtifacts(EdgekitError):

@@ -90,6 +90,7 @@ class ConvertReport(_Measured):
     built_at: str | None = None  # when the artifact was built and verified (UTC, ISO 8601)
     evaluation: dict | None = None  # sha256 and sample count of the data it was verified on
     fidelity: dict | None = None  # thresholds and the degradation verdict (edgekit.reporting.fidelity.judge)
+    layers: dict | None = None  # per-layer error vs fp32 of a calibrated artifact (layers.json's summary)
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -129,6 +130,7 @@ class SummaryRow:
     float_fallback: dict | None
     built_at: str | None = None
     degraded: tuple[str, ...] = ()  # why it is degraded vs fp32 (ConvertReport.degraded)
+    layers: dict | None = None  # per-layer error summary (ConvertReport.layers)
 
     @property
     def name(self) -> str:
@@ -151,7 +153,7 @@ class SummaryRow:
             latency_median_ms=report.latency["median_ms"], latency_p90_ms=report.latency["p90_ms"],
             latency_p99_ms=report.latency["p99_ms"], latency_cov=report.latency.get("cov"),
             float_fallback=_fallback_summary(report.float_fallback), built_at=report.built_at,
-            degraded=report.degraded,
+            degraded=report.degraded, layers=report.layers,
         )
 
     def to_json(self) -> dict:

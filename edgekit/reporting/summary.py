@@ -90,6 +90,18 @@ def pruning_lines(p: dict) -> list[str]:
     return lines + [f"WARNING: {w}" for w in p.get("warnings", [])]
 
 
+def layer_lines(name: str, layers: dict) -> list[str]:
+    """An artifact's per-layer summary in a few lines: where SNR first falls below the threshold, the worst
+    layers."""
+    if "error" in layers:
+        return [f"{name}: per-layer error not measured ({layers['error']})"]
+    first = layers["first_below"]
+    head = (f"{name}: first below {layers['threshold_db']:g} dB: '{first['layer']}' ({first['snr_db']:.1f} dB)"
+            if first else f"{name}: every layer stays above {layers['threshold_db']:g} dB")
+    worst = ", ".join(f"'{w['layer']}' adds {w['added_db']:.1f} dB (at {w['snr_db']:.1f})" for w in layers["worst"])
+    return [f"{head}; worst: {worst} — {layers['compared']} tensors compared in {layers['seconds']:.1f} s"]
+
+
 def render_markdown(summary: ConvertSummary) -> str:
     lines = [f"# edgekit convert: {summary.model}", ""]
     lines.append(f"- source: {summary.source['kind']} (sha256 {summary.source['sha256'][:16]}…), "
@@ -129,6 +141,12 @@ def render_markdown(summary: ConvertSummary) -> str:
     if summary.sanity:
         lines += ["", "## Sanity checks", "", *(f"- **{f['check']}** ({f['artifact']}): {f['message']}"
                                                   for f in summary.sanity)]
+    explained = [r for r in summary.artifacts if r.layers]
+    if explained:
+        lines += ["", "## Where quantization loses accuracy (per layer, vs fp32 of the same format)", "",
+                  "Accumulated SNR at each layer on 16 held-out samples, and the SNR of the error the layer itself "
+                  "adds (lower is worse); `edgekit explain` prints every layer.", ""]
+        lines += [f"- {line}" for r in explained for line in layer_lines(r.name, r.layers)]
     decided = [r for r in summary.artifacts if r.float_fallback]
     if decided:
         lines += ["", "## Mixed precision (decided on the validation split)", ""]

@@ -21,10 +21,11 @@ def _info(name: str, d: dict) -> TensorInfo:
 class LiteRTSession(Session):
     runtime = "litert"
 
-    def __init__(self, path: Path, threads: int | None):
+    def __init__(self, path: Path, threads: int | None, preserve_all_tensors: bool = False):
         lite = require("ai_edge_litert.interpreter", purpose="Running .tflite models")
-        try:
-            self._interp = lite.Interpreter(model_path=str(path), num_threads=threads)
+        try:  # preserve_all_tensors: every intermediate stays readable after a run (per-layer error; slower)
+            self._interp = lite.Interpreter(model_path=str(path), num_threads=threads,
+                                            experimental_preserve_all_tensors=preserve_all_tensors)
         except ValueError as exc:
             raise InputFileError(
                 f"LiteRT cannot load '{path.name}': it is not a valid .tflite model ({exc}).",

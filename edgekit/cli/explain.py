@@ -1,0 +1,42 @@
+"""`edgekit explain`: where each quantized artifact of a build departs from fp32, layer by layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("build_dir", type=click.Path(file_okay=False))
+@click.option("--all-layers", is_flag=True, help="Print every compared layer, not only the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print every artifact's layers.json as one JSON object.")
+def explain(build_dir, all_layers, as_json):
+    """Per-layer error of every int8 / int16 artifact in BUILD_DIR (build/<model>), measured by `edgekit convert`
+    with each target's runtime against the fp32 artifact of the same format on held-out samples.
+
+    \b
+    edgekit explain build/face-id
+    edgekit explain build/face-id --all-layers
+    """
+    from edgekit.errors import InputFileError
+    from edgekit.reporting.summary import format_table, layer_lines
+
+    root = Path(build_dir)
+    found = sorted(root.glob("*/*/layers.json"))
+    if not found:
+        raise InputFileError(
+            "No per-layer error in this directory: it is written next to each int8 / int16 artifact.",
+            got=str(root), tip="Pass a model's build directory (build/<model>) after `edgekit convert … --precision "
+            "int8`; artifacts built by an older edgekit need converting again.")
+    docs = {f"{p.parent.parent.name} {p.parent.name}": json.loads(p.read_text(encoding="utf-8")) for p in found}
+    if as_json:
+        click.echo(json.dumps(docs, indent=2))
+        return
+    for name, doc in docs.items():
+        click.echo(layer_lines(name, doc)[0])
+        if all_layers:
+            rows = [[e["layer"], f"{e['snr_db']:.1f}", f"{e['added_db']:.1f}", e["tensor"][:70]] for e in doc["layers"]]
+            click.echo(format_table(["layer", "SNR dB", "adds dB", "tensor"], rows))
+            click.echo("")
