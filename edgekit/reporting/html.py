@@ -7,7 +7,7 @@ from html import escape
 
 from edgekit.reporting import svg
 from edgekit.reporting.records import ConvertReport, ConvertSummary, DeviceProfile
-from edgekit.reporting.summary import table_cells
+from edgekit.reporting.summary import layer_lines, table_cells
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
@@ -102,6 +102,12 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
         body += ["<h2>Failed in the last run</h2>",
                  *(f'<div class="finding"><b>{escape(f.name)}</b> ({escape(f.format)}): {escape(f.error)}</div>'
                    for f in summary.failed)]
+    explained = [r for r in rows if r.layers]
+    if explained:
+        body += ["<h2>Where quantization loses accuracy (per layer)</h2>",
+                 '<p class="muted">Accumulated SNR vs the fp32 artifact of the same format on 16 held-out samples, '
+                 "and the SNR of the error each layer adds; <code>edgekit explain</code> prints every layer.</p>",
+                 *(f'<div class="finding">{escape(line)}</div>' for r in explained for line in layer_lines(r.name, r.layers))]
     if summary.not_listed:
         body += ["<h2>On disk but not listed</h2>",
                  "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary.not_listed) + "</ul>"]
