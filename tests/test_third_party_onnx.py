@@ -72,8 +72,12 @@ def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, pat
     summary = json.loads(r.stdout)
     rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
     if name == "classifier":
-        assert r.returncode == 0, r.stderr
+        # int8 flips 11-21 % of its two-way decisions on these photo crops (not text: scores near 50/50), so
+        # the degradation check marks those cells and the run exits 7; the float builds stay healthy
+        assert r.returncode == 7 and "are degraded vs fp32 on held-out data" in r.stderr, r.stderr
         assert len(rows) == 12 and summary["failed"] == []
+        assert {"intel-core-ultra-npu int8", "jetson-orin-nano int8"} <= set(summary["degraded"])
+        assert all(d.endswith(" int8") for d in summary["degraded"]), summary["degraded"]
     else:
         assert r.returncode == 4 and len(rows) == 6, r.stderr
         assert sorted((f["target"], f["precision"]) for f in summary["failed"]) == [

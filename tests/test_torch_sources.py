@@ -51,8 +51,10 @@ def test_pt2_program_converts_to_every_target_and_precision(tmp_path, effnet, ph
     r = run_cli("convert", str(tmp_path / "effnet_lite0.pt2"), "--target", "all", "--precision", "all", "--calib",
                 str(photos / "calib.npz"), "--eval", str(photos / "eval.npz"), "--out", str(tmp_path / "build"),
                 "--json")
-    assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
+    # OpenVINO's int8 (NNCF) of this model is the one degraded cell (measured: SNR 8.4 dB, top-1 agreement 0.72
+    # vs 0.94 for LiteRT's and ONNX Runtime's): written, marked, and the run exits 7
+    assert r.returncode == 7 and summary["degraded"] == ["intel-core-ultra-npu int8"], (r.returncode, r.stderr)
     assert summary["source"]["kind"] == "torch" and summary["failed"] == []
     rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
     assert len(rows) == 12

@@ -94,8 +94,9 @@ def judge(fidelity: Fidelity, report, classes: bool) -> dict:
     reasons = degradation(fidelity, report.agreement, classes, m, report.value, report.reference, drop_ci95)
     first = (report.layers or {}).get("first_below")
     if reasons and first:  # where it starts: the first layer below the threshold (converters/common/layer_error)
+        at = "" if first["tensor"] == first["layer"] else f" at {first['tensor']}"
         reasons.append(f"the first layer below {report.layers['threshold_db']:g} dB is '{first['layer']}' "
-                       f"({first['snr_db']:.1f} dB at {first['tensor']})")
+                       f"({first['snr_db']:.1f} dB{at})")
     return {"thresholds": fidelity.to_json(), "classes": classes, "degraded": reasons}
 
 
