@@ -41,22 +41,22 @@ def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict
     session = LiteRTSession(path, threads=1, preserve_all_tensors=True)
     interp = session._interp
     details = interp.get_tensor_details()
-    outputs: dict[str, int] = {}  # the first op writing each name (the ops list repeats the signature's subgraph)
+    index: dict[str, int] = {}  # the first op writing each name (the ops list repeats the signature's subgraph)
     for op in interp._get_ops_details():
-        if op["op_name"] not in ("QUANTIZE", "DEQUANTIZE"):
-            for o in op["outputs"]:
-                outputs.setdefault(details[o]["name"].split(";")[0], o) if o >= 0 else None
-    outputs = list(outputs.items())
-    values: dict[str, list] = {name: [] for name, _ in outputs}
+        if op["op_name"] in ("QUANTIZE", "DEQUANTIZE"):
+            continue
+        for o in op["outputs"]:
+            if o >= 0 and np.issubdtype(details[o]["dtype"], np.number):
+                index.setdefault(details[o]["name"].split(";")[0], o)
+    values: dict[str, list] = {name: [] for name in index}
     for feed in feeds:
         session.run(feed)
-        for name, index in outputs:
-            x = interp.get_tensor(index)
-            scale, zero_point = details[index]["quantization"]
-            values[name].append((x.astype(np.float32) - zero_point) * scale if scale and np.issubdtype(
-                x.dtype, np.integer) else x.astype(np.float32))
-    names = [n for n in values if np.issubdtype(details[dict(outputs)[n]]["dtype"], np.number)]
-    return {n: np.concatenate(values[n]) for n in names}, names
+        for name, i in index.items():
+            x = interp.get_tensor(i)
+            scale, zero_point = details[i]["quantization"]
+            quantized = scale and np.issubdtype(x.dtype, np.integer)
+            values[name].append((x.astype(np.float32) - zero_point) * scale if quantized else x.astype(np.float32))
+    return {n: np.concatenate(v) for n, v in values.items()}, list(index)
 
 
 def torch_program_to_tflite(program: Path, precision: str,
