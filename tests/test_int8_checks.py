@@ -78,3 +78,22 @@ def test_labels_are_checked_before_converting(tmp_path, user_model, digits):
     r = _convert(tmp_path, user_model, "--calib", str(user_model["calib"]), "--eval", str(tmp_path / "e.npz"))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["reference_metrics"]["top1"] == user_model["top1"]
+
+
+def test_the_python_api_raises_on_a_degraded_artifact_unless_allowed(tmp_path, user_model, digits):
+    import keras
+    import pytest
+
+    import edgekit
+    from edgekit.reporting.fidelity import DegradedArtifacts
+
+    model = keras.saving.load_model(user_model["keras"])
+    bad = np.round(digits[0][0][:200] * 255).astype(np.float32)  # 0..255 for a model fed 0..1
+    _, (xh, yh) = digits
+    with pytest.raises(DegradedArtifacts, match="1 artifact\\(s\\) are degraded vs fp32") as caught:
+        edgekit.convert(model, targets="jetson-orin-nano", precision="int8", calib=bad, eval={"x": xh, "labels": yh},
+                        out=tmp_path, name="digits")
+    assert caught.value.summary.degraded == ("jetson-orin-nano int8",) and caught.value.exit_code == 7
+    summary = edgekit.convert(model, targets="jetson-orin-nano", precision="int8", calib=bad,
+                              eval={"x": xh, "labels": yh}, out=tmp_path, name="digits", allow_degraded=True)
+    assert summary.artifacts[0].degraded and summary.artifacts[0].precision == "int8"
