@@ -134,6 +134,12 @@ def class_labels(labels, n: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
+def spread(n: int, k: int) -> np.ndarray:
+    """Indices of at most ``k`` of ``n`` samples, spread evenly (data often comes in order: episodes, windows,
+    one class after another)."""
+    return np.linspace(0, n - 1, min(n, k)).round().astype(int)
+
+
 def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarray]:
     """Validate calibration data and keep at most MAX_CALIBRATION samples, spread evenly."""
     data = by_input_name(data, specs)
@@ -144,7 +150,7 @@ def calibration_subset(data: dict[str, np.ndarray], specs) -> dict[str, np.ndarr
             got=f"{n} samples",
             tip=f"Give at least {MIN_CALIBRATION} (100-300 real samples from the training data is typical).",
         )
-    keep = np.linspace(0, n - 1, min(n, MAX_CALIBRATION)).round().astype(int)
+    keep = spread(n, MAX_CALIBRATION)
     return {s.name: np.asarray(data[s.name][keep], dtype=s.dtype) for s in specs}  # token ids stay integers
 
 

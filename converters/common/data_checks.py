@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgekit.converters.common.data import spread
+
 RANGE_COVERAGE_MIN = 0.6  # calibration must span at least this share of the held-out inputs' range ...
 RANGE_EXCESS_MAX = 4.0  # ... and at most this many times it (else int8 resolution is spent where no input is)
 SHIFT_MAX = 1.0  # calibration's mean this many held-out standard deviations away: normalised differently
@@ -22,9 +24,8 @@ _MIN_AXIS = 8  # axes shorter than this (channels, a few features) carry no neig
 
 
 def _spread(x: np.ndarray, n: int = 300) -> np.ndarray:
-    """At most ``n`` samples spread evenly (held-out data is often in order: episodes, windows, one class after
-    another), as float64."""
-    return x[np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int)].astype(np.float64)
+    """At most ``n`` samples spread evenly, as float64."""
+    return x[spread(len(x), n)].astype(np.float64)
 
 
 def _range(x: np.ndarray) -> tuple[float, float]:

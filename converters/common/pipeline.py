@@ -369,7 +369,7 @@ def _layer_report(run: _Run, builder: Builder, fmt: str, artifact: Path) -> dict
 
     inputs = run.data.eval_inputs
     n = len(next(iter(inputs.values())))
-    feeds = [{k: v[i : i + 1] for k, v in inputs.items()} for i in np.unique(np.linspace(0, n - 1, 16).round().astype(int))]
+    feeds = [{k: v[i : i + 1] for k, v in inputs.items()} for i in data_mod.spread(n, 16)]
     try:
         fp32 = builder.build(fmt, "fp32") / artifact.name
         found = layer_report(builder.backend(fmt).tensors, fp32, artifact, feeds, run.src.layer_names(),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from edgekit.errors import EdgekitError, UsageError, did_you_mean
-from edgekit.reporting.metric import Metric
+from edgekit.reporting.metric import Metric, change_interval
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def degradation(fidelity: Fidelity, agreement: dict, classes: bool, metric: Metr
         if metric.is_proportion:
             if drop_ci95 and drop_ci95[0] > 0 and drop > fidelity.max_drop_points:
                 reasons.append(f"{metric.name} {drop:.2f} pt below fp32 (95 % interval of the change "
-                               f"[{-drop_ci95[1]:+.1f}, {-drop_ci95[0]:+.1f}] pt) > {fidelity.max_drop_points:g} pt")
+                               f"{change_interval(drop_ci95)} pt) > {fidelity.max_drop_points:g} pt")
         elif drop > fidelity.max_drop_percent:
             reasons.append(f"{metric.name} {metric.format(value)} is {drop:.1f} % worse than fp32's "
                            f"{metric.format(reference)} (> {fidelity.max_drop_percent:g} %)")

@@ -9,6 +9,12 @@ from dataclasses import asdict, dataclass
 PROPORTION = "proportion"
 
 
+def change_interval(drop_ci95: list[float]) -> str:
+    """A drop interval (positive = worse) shown as the change it bounds (+ = better), as the Δ column reads:
+    "[-7.1, -0.3]" for a drop of [0.3, 7.1] points."""
+    return f"[{-drop_ci95[1]:+.1f}, {-drop_ci95[0]:+.1f}]"
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edgekit.profiling.latency import HIGH_COV
-from edgekit.reporting.metric import Metric
+from edgekit.reporting.metric import Metric, change_interval
 from edgekit.reporting.records import DeviceProfile, SummaryRow
 
 MIN_CALIBRATION = 100  # fewer real samples than this give activation ranges that miss the tails
@@ -49,9 +49,8 @@ def accuracy_checks(name: str, metric: Metric | None, value, n: int | None,
                          "one sample more or less right moves it by a point or more.")]
     if metric.is_proportion and drop_ci95 and (drop_ci95[1] - drop_ci95[0]) / 2 > RESOLVE_POINTS:
         half = (drop_ci95[1] - drop_ci95[0]) / 2
-        # shown as a change (+ = better), like the table's Δ column: the interval is of the drop, so negate it
         return [_finding("few-eval-samples", name, f"the change vs fp32 is known only to ±{half:.1f} points "
-                         f"(95 % interval [{-drop_ci95[1]:+.1f}, {-drop_ci95[0]:+.1f}] pt on {n} samples): a "
+                         f"(95 % interval {change_interval(drop_ci95)} pt on {n} samples): a "
                          f"{RESOLVE_POINTS:g}-point drop cannot be told from noise; evaluate on more held-out data.")]
     return []
 
@@ -95,7 +94,7 @@ def degradation_checks(rows: Sequence[SummaryRow], metric: Metric | None) -> lis
         if metric is not None and metric.is_proportion and ci and ci[0] > 0:
             drop = -r.delta_points if metric.higher_is_better else r.delta_points
             out.append(_finding("significant-drop", r.name, f"{metric.name} is {drop:.2f} points worse than "
-                                f"fp32 and the 95 % interval of the change [{-ci[1]:+.1f}, {-ci[0]:+.1f}] pt excludes "
+                                f"fp32 and the 95 % interval of the change {change_interval(ci)} pt excludes "
                                 "0: a real loss, not noise."))
     return out
 

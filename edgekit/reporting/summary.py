@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edgekit.profiling.latency import HIGH_COV
-from edgekit.reporting.metric import Metric
+from edgekit.reporting.metric import Metric, change_interval
 from edgekit.reporting.records import ConvertSummary, FailedCell, SummaryRow
 
 COLUMNS = (
@@ -26,8 +26,7 @@ def _fmt(v, spec: str) -> str:
 def _delta(row: SummaryRow) -> str:
     if row.delta_points is not None:
         ci = row.drop_ci95
-        # shown as a change (+ = better), like the point estimate; the interval is of the drop, so negate it
-        return f"{row.delta_points:+.2f} pt" + (f" [{-ci[1]:+.1f}, {-ci[0]:+.1f}]" if ci else "")
+        return f"{row.delta_points:+.2f} pt" + (f" {change_interval(ci)}" if ci else "")
     if row.delta_percent is not None:
         return f"{row.delta_percent:+.2f} %"
     return "-"
