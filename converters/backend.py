@@ -92,9 +92,9 @@ class Backend(ABC):
         """Write the artifact ``dst`` (its companions, e.g. model.bin, beside it) from ``start``."""
 
     @abstractmethod
-    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
-        """Every float-valued intermediate tensor of ``artifact`` run by its runtime on each feed (dequantized,
-        stacked over feeds) by name, and the names in graph order: what converters/common/layer_error compares."""
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
+        """Every float-valued intermediate tensor of ``artifact`` run by its runtime, dequantized: name -> its value
+        on each feed, and the names in graph order; what converters/common/layer_error compares."""
 
 
 def backend_class(fmt: str) -> type[Backend]:

@@ -58,14 +58,14 @@ class OnnxBackend(Backend):
             onnx_to_int8(start.path, dst, spec.calibration, spec.float_layers, self.options,
                          activations=spec.precision)
 
-    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return onnx_tensors(artifact, feeds)
 
 
 _PLUMBING = ("QuantizeLinear", "DequantizeLinear", "Cast")  # Q/DQ pairs and casts carry no layer's own result
 
 
-def onnx_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+def onnx_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
     """Every float node output of an ONNX model, made a graph output and read with ONNX Runtime (graph
     optimisation off, as ORT's own QDQ debugging helpers run it: a QDQ node computes in float between its
     DequantizeLinear inputs and its QuantizeLinear output, which is what the quantized model holds there)."""
@@ -82,7 +82,7 @@ def onnx_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[s
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     runs = [session.run(names, {k: as_model_input(v) for k, v in feed.items()}) for feed in feeds]
-    return {n: np.concatenate([r[i] for r in runs]).astype(np.float32) for i, n in enumerate(names)}, names
+    return {n: [r[i] for r in runs] for i, n in enumerate(names)}, names
 
 
 def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) -> Path:

@@ -36,14 +36,14 @@ class OpenVINOBackend(Backend):
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         to_openvino_ir(start.path, dst, spec, self.options)
 
-    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return openvino_tensors(artifact, feeds)
 
 
 _NOT_LAYERS = ("Parameter", "Constant", "Result", "FakeQuantize", "Convert")  # plumbing, not a layer's result
 
 
-def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
     """Every real-valued single-output op of an IR made a model output, run by OpenVINO's CPU plugin in f32
     (FakeQuantize ops then round as the quantized model does; ops are matched across IRs by friendly name)."""
     ov = require("openvino", purpose="Running OpenVINO models", extra="convert")
@@ -67,8 +67,7 @@ def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[di
         seen[kind] = seen.get(kind, 0) + 1
         names.append(f"{kind} #{seen[kind]}" if generated else op.get_friendly_name())
     runs = [compiled(feed) for feed in feeds]
-    return {n: np.concatenate([np.asarray(r[p]) for r in runs]).astype(np.float32)
-            for n, p in zip(names, ports)}, names
+    return {n: [r[p] for r in runs] for n, p in zip(names, ports)}, names
 
 
 def to_openvino_ir(src: Path, dst_xml: Path, spec: ExportSpec, options: OpenVINOOptions = OpenVINOOptions()) -> Path:

@@ -28,11 +28,11 @@ class TFLiteBackend(Backend):
             atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
                                                           spec.float_layers))
 
-    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+    def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return tflite_tensors(artifact, feeds)
 
 
-def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], list[str]]:
+def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
     """Every op output of a .tflite (QUANTIZE / DEQUANTIZE plumbing aside), read with LiteRT after each run with
     all tensors preserved, dequantized with each tensor's own scale. Fused ops are named after all the ops they
     fused (';'-joined): matched across files by the op's own, first, name."""
@@ -56,7 +56,7 @@ def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict
             scale, zero_point = details[i]["quantization"]
             quantized = scale and np.issubdtype(x.dtype, np.integer)
             values[name].append((x.astype(np.float32) - zero_point) * scale if quantized else x.astype(np.float32))
-    return {n: np.concatenate(v) for n, v in values.items()}, list(index)
+    return values, list(index)
 
 
 def torch_program_to_tflite(program: Path, precision: str,

@@ -78,6 +78,10 @@ def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, pat
         assert len(rows) == 12 and summary["failed"] == []
         assert {"intel-core-ultra-npu int8", "jetson-orin-nano int8"} <= set(summary["degraded"])
         assert all(d.endswith(" int8") for d in summary["degraded"]), summary["degraded"]
+        # per-layer error on a model nobody here exported (its shape nodes give scalars): measured on all three
+        for target in ("jetson-orin-nano", "intel-core-ultra-npu", "raspberry-pi-5"):
+            layers = json.loads((tmp_path / Path(path).stem / target / "int8" / "report.json").read_text())["layers"]
+            assert "error" not in layers and layers["compared"] > 20, (target, layers)
     else:
         assert r.returncode == 4 and len(rows) == 6, r.stderr
         assert sorted((f["target"], f["precision"]) for f in summary["failed"]) == [

@@ -89,10 +89,15 @@ def compare(fp32: dict[str, np.ndarray], quant: dict[str, np.ndarray], order: Se
                        round(time.perf_counter() - started, 2))
 
 
+def _stacked(values: dict[str, list]) -> dict[str, np.ndarray]:
+    """Each tensor's per-feed values as one float32 array (scalars too: a shape node's output has no axis)."""
+    return {k: np.concatenate([np.atleast_1d(np.asarray(v, np.float32)) for v in runs]) for k, runs in values.items()}
+
+
 def layer_report(tensors: Callable[[object, list[dict]], tuple[dict, list[str]]], fp32_artifact, quant_artifact,
                  feeds: list[dict], layers: Sequence[str], threshold_db: float) -> LayerReport:
-    """``tensors(artifact, feeds)`` -> ({name: values stacked over feeds}, names in graph order): a backend's."""
+    """``tensors(artifact, feeds)`` -> ({name: its value on each feed}, names in graph order): a backend's."""
     started = time.perf_counter()
     fp32, _ = tensors(fp32_artifact, feeds)
     quant, order = tensors(quant_artifact, feeds)
-    return compare(fp32, quant, order, layers, threshold_db, started)
+    return compare(_stacked(fp32), _stacked(quant), order, layers, threshold_db, started)

@@ -24,19 +24,22 @@ def explain(build_dir, all_layers, as_json):
     from edgekit.reporting.summary import format_table, layer_lines
 
     root = Path(build_dir)
-    found = sorted(root.glob("*/*/layers.json"))
-    if not found:
+    # every report with a per-layer summary, including those where it could not be measured (their reason)
+    summaries = {f"{p.parent.parent.name} {p.parent.name}": (p.parent, layers) for p in sorted(root.glob("*/*/report.json"))
+                 if (layers := json.loads(p.read_text(encoding="utf-8")).get("layers"))}
+    if not summaries:
         raise InputFileError(
             "No per-layer error in this directory: it is written next to each int8 / int16 artifact.",
             got=str(root), tip="Pass a model's build directory (build/<model>) after `edgekit convert … --precision "
             "int8`; artifacts built by an older edgekit need converting again.")
-    docs = {f"{p.parent.parent.name} {p.parent.name}": json.loads(p.read_text(encoding="utf-8")) for p in found}
+    docs = {name: json.loads((d / "layers.json").read_text(encoding="utf-8")) if (d / "layers.json").is_file()
+            else layers for name, (d, layers) in summaries.items()}
     if as_json:
         click.echo(json.dumps(docs, indent=2))
         return
     for name, doc in docs.items():
         click.echo(layer_lines(name, doc)[0])
-        if all_layers:
+        if all_layers and "layers" in doc:
             rows = [[e["layer"], f"{e['snr_db']:.1f}", f"{e['added_db']:.1f}", e["tensor"][:70]] for e in doc["layers"]]
             click.echo(format_table(["layer", "SNR dB", "adds dB", "tensor"], rows))
             click.echo("")
