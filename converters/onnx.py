@@ -235,12 +235,16 @@ def _ort_load_error(model) -> str | None:
 
 
 def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
+    """Node names of float-layer keys: Keras layers inside tf2onnx's node paths, node names, or a node's output
+    name (what per-layer reports name a tensor by)."""
     from edgekit.converters.common.float_fallback import matching_nodes
 
     if not layers:
         return []
     onnx = require("onnx", purpose="Reading ONNX models")
-    nodes = matching_nodes([n.name for n in onnx.load(str(model_path)).graph.node], layers)
+    graph = onnx.load(str(model_path)).graph
+    wanted = set(layers)
+    nodes = [n.name for n in graph.node if n.name and (matching_nodes([n.name], layers) or wanted & set(n.output))]
     if not nodes:
         raise ConversionError("None of the layers to keep in float were found in the ONNX graph.",
                               got=f"layers {list(layers)}", tip="Run with --debug and report it.")

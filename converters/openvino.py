@@ -43,21 +43,14 @@ class OpenVINOBackend(Backend):
 _NOT_LAYERS = ("Parameter", "Constant", "Result", "FakeQuantize", "Convert")  # plumbing, not a layer's result
 
 
-def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
-    """Every real-valued single-output op of an IR made a model output, run by OpenVINO's CPU plugin in f32
-    (FakeQuantize ops then round as the quantized model does; ops are matched across IRs by friendly name)."""
-    ov = require("openvino", purpose="Running OpenVINO models", extra="convert")
-    core = ov.Core()
-    model = core.read_model(str(path))
+def layer_ops(model) -> tuple[list, list[str]]:
+    """The real-valued single-output ops of an OpenVINO model that are a layer's result, in graph order, and the
+    name each goes by here (in per-layer reports and as a float-layer key): its friendly name, or "<type> #<k>"
+    when most names are generated (an IR converted from a SavedModel: Transpose_1571 differs between the fp32 and
+    the int8 conversion, while type and position match); IRs from ONNX keep node names."""
     ops = [op for op in model.get_ordered_ops() if op.get_type_name() not in _NOT_LAYERS
            and op.get_output_size() == 1 and op.get_output_element_type(0).is_real()
            and "/fq_" not in op.get_friendly_name()]  # NNCF's weight-scale multiplies: not in the fp32 IR
-    first = len(model.outputs)
-    model.add_outputs([op.output(0) for op in ops])
-    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    ports = compiled.outputs[first:]
-    # An IR converted from a SavedModel carries generated names (Transpose_1571) that differ between the fp32 and
-    # the int8 conversion, so ops are named by type and position, which do match; IRs from ONNX keep node names.
     generated = sum(op.get_friendly_name().split("_")[0] == op.get_type_name() or
                     op.get_friendly_name().startswith("Transpose_") for op in ops) > len(ops) / 2
     seen: dict[str, int] = {}
@@ -66,6 +59,20 @@ def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[di
         kind = op.get_type_name()
         seen[kind] = seen.get(kind, 0) + 1
         names.append(f"{kind} #{seen[kind]}" if generated else op.get_friendly_name())
+    return ops, names
+
+
+def openvino_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
+    """Every layer op of an IR (``layer_ops``) made a model output, run by OpenVINO's CPU plugin in f32
+    (FakeQuantize ops then round as the quantized model does)."""
+    ov = require("openvino", purpose="Running OpenVINO models", extra="convert")
+    core = ov.Core()
+    model = core.read_model(str(path))
+    ops, names = layer_ops(model)
+    first = len(model.outputs)
+    model.add_outputs([op.output(0) for op in ops])
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    ports = compiled.outputs[first:]
     runs = [compiled(feed) for feed in feeds]
     return {n: [r[p] for r in runs] for n, p in zip(names, ports)}, names
 
@@ -102,15 +109,25 @@ def _nncf_int8(model, spec: ExportSpec, options: OpenVINOOptions):
         from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
         advanced = AdvancedQuantizationParameters(activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
-    ignored = None
-    if spec.float_layers:
-        from edgekit.converters.common.float_fallback import layer_pattern
-
-        ignored = nncf.IgnoredScope(patterns=[".*" + layer_pattern(spec.float_layers) + ".*"], validate=False)
+    ignored = _ignored_scope(nncf, model, spec.float_layers) if spec.float_layers else None
     transformer = options.model_type == "transformer" or (options.model_type == "auto" and has_attention(model))
     return nncf.quantize(model, nncf.Dataset(items), subset_size=len(items), ignored_scope=ignored,
                          fast_bias_correction=options.fast_bias_correction, advanced_parameters=advanced,
                          model_type=nncf.ModelType.TRANSFORMER if transformer else None)
+
+
+def _ignored_scope(nncf, model, float_layers: tuple[str, ...]):
+    """NNCF's ignored scope for float-layer keys: Keras layer names inside op names (an IR from ONNX or a
+    SavedModel whose ops kept their TensorFlow names), or ops as ``layer_ops`` names them (per-layer reports)."""
+    from edgekit.converters.common.float_fallback import matching_nodes
+
+    ops, keys = layer_ops(model)
+    exact = [op.get_friendly_name() for op, key in zip(ops, keys) if key in float_layers]
+    by_pattern = matching_nodes([op.get_friendly_name() for op in model.get_ordered_ops()], float_layers)
+    if not exact and not by_pattern:
+        raise ConversionError("None of the layers to keep in float were found in the OpenVINO model.",
+                              got=f"layers {list(float_layers)}", tip="Run with --debug and report it.")
+    return nncf.IgnoredScope(names=sorted(set(exact + by_pattern)), validate=False)
 
 
 def has_attention(model) -> bool:

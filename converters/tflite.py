@@ -23,7 +23,7 @@ class TFLiteBackend(Backend):
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         if start.kind == TORCH_PROGRAM:
             samples = spec.calibration_samples() if spec.precision in CALIBRATED else None
-            atomic_write_bytes(dst, torch_program_to_tflite(start.path, spec.precision, samples))
+            atomic_write_bytes(dst, torch_program_to_tflite(start.path, spec.precision, samples, spec.float_layers))
         else:
             atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
                                                           spec.float_layers))
@@ -59,8 +59,8 @@ def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict
     return values, list(index)
 
 
-def torch_program_to_tflite(program: Path, precision: str,
-                            calibration: list[dict[str, np.ndarray]] | None = None) -> bytes:
+def torch_program_to_tflite(program: Path, precision: str, calibration: list[dict[str, np.ndarray]] | None = None,
+                            float_layers: tuple[str, ...] = ()) -> bytes:
     """litert-torch (Google's PyTorch -> LiteRT converter) writes fp32; AI Edge Quantizer (the LiteRT quantizer
     litert-torch itself uses) makes fp16 weights or static int8 of it (int8 input and output, as the TensorFlow route
     writes; the runtime layer (de)quantizes them from the scales in the file)."""
@@ -81,7 +81,7 @@ def torch_program_to_tflite(program: Path, precision: str,
                               f"{summarize(exc)}).", got=str(program),
                               tip="Run with --debug for the converter log; an op LiteRT lacks is named there. "
                               "ONNX and OpenVINO targets take this model through ONNX.") from exc
-    return fp32 if precision == "fp32" else quantize_tflite(fp32, precision, calibration)
+    return fp32 if precision == "fp32" else quantize_tflite(fp32, precision, calibration, float_layers)
 
 
 # Ops AI Edge Quantizer can store as fp16 weights (its FLOAT_CASTING algorithm): the ones that carry weights.
@@ -96,9 +96,11 @@ def _as_signature_dtypes(model: bytes, samples: list[dict[str, np.ndarray]]) -> 
     return [{k: v.astype(details[k]["dtype"], copy=False) for k, v in s.items()} for s in samples]
 
 
-def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np.ndarray]] | None) -> bytes:
+def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np.ndarray]] | None,
+                    float_layers: tuple[str, ...] = ()) -> bytes:
     """fp16 weights (float compute) or static int8 / int16 (int8 weights per channel, int8 or int16 activations
-    calibrated on ``calibration``) of an fp32 .tflite, with AI Edge Quantizer."""
+    calibrated on ``calibration``) of an fp32 .tflite, with AI Edge Quantizer. ``float_layers``: ops (by their
+    first output's name, as per-layer reports name them) left unquantized."""
     aeq = require("ai_edge_quantizer", purpose="Quantizing LiteRT models")
     from ai_edge_quantizer import qtyping, quantizer, recipe
 
@@ -117,6 +119,9 @@ def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np
         if not calibration:
             raise UsageError(f"{precision} conversion needs calibration data.", tip="Pass --calib data.npz.")
         qt.load_quantization_recipe(recipe.static_wi8_ai16() if precision == "int16" else recipe.static_wi8_ai8())
+        for name in float_layers:  # an op's scope is its output names, each followed by ';'
+            qt.update_quantization_recipe(regex=f"(^|;){re.escape(name)};", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+                                          algorithm_key=quantizer.AlgorithmName.NO_QUANTIZE)
         result = qt.calibrate({"serving_default": _as_signature_dtypes(model, calibration)}, num_threads=1)
         return bytes(qt.quantize(result, enable_progress_bar=False, enable_progress_report=False).quantized_model)
     except UsageError:

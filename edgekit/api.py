@@ -21,7 +21,8 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
             out: str | Path = "build", *, example_inputs=None, name: str | None = None,
             input_shapes: Mapping[str, Sequence[int]] | None = None, custom_objects: str | Path | None = None,
             threads: int | None = None, verbose: bool = False, raise_on_failure: bool = True,
-            allow_degraded: bool = False, fidelity: Mapping[str, float] | None = None):
+            allow_degraded: bool = False, fidelity: Mapping[str, float] | None = None,
+            max_accuracy_drop: float | None = None, mixed_precision: bool = False):
     """Convert ``model`` for ``targets`` (names, target .toml paths, or 'all') and verify every artifact with the
     device's runtime; artifacts and reports go to ``out/<name>/``.
 
@@ -33,7 +34,9 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
     is False, when it is listed in ``summary.failed``. An artifact degraded vs fp32 on held-out data (thresholds:
     the recipe's ``edgekit.reporting.fidelity.Fidelity``, fields overridden by ``fidelity``, e.g.
     {"min_snr_db": 15}) raises DegradedArtifacts (``summary`` attached) unless ``allow_degraded``; it is written
-    and marked either way.
+    and marked either way. ``max_accuracy_drop`` (points of top-1 on labelled data) or ``mixed_precision`` (the
+    fidelity thresholds) makes every int8 build keep the layers that break the budget float, chosen on validation
+    samples set aside from the data (``report["float_fallback"]`` records every trial).
     """
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
     from edgekit.targets import resolve_targets
@@ -50,7 +53,8 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
         source = _source(model, example_inputs, name, custom_objects, shapes)
         check_supported(source, jobs)
         summary = run_convert(source, jobs, Path(out), calib_path=calib, eval_path=eval, threads=threads,
-                              custom_objects=custom_objects, input_shapes=shapes, fidelity=fidelity)
+                              custom_objects=custom_objects, input_shapes=shapes, fidelity=fidelity,
+                              mixed_precision=mixed_precision, max_accuracy_drop=max_accuracy_drop)
     if summary.failed and raise_on_failure:
         error = ConversionError(
             f"{len(summary.failed)} of the requested conversions failed: "

@@ -39,15 +39,18 @@ def check_route(src_kind: str, fmt: str) -> tuple[str, ...]:
 class Builder:
     """Builds each (format, precision) artifact once, from lazily made intermediates."""
 
-    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path):
+    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path, search=None):
         self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
+        # a mixed-precision search for every int8 build (converters/common/mixed_precision): a function making the
+        # run's Scorer and the samples that rank candidates, or None (only a zoo recipe's own layer classes)
+        self.search = search
         self._cache: dict[tuple[str, str], Path] = {}
         self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
         self._onnx_fp32: Path | None = None
         self._torch_program: Path | None = None
         self._failed: dict[str, Exception] = {}  # intermediate -> why it could not be made (not retried per cell)
         self.fallbacks: dict[str, dict] = {}  # format -> float-fallback decision of its int8 artifact
-        self._validation_reference: float | None = None
+        self._scorer = None
 
     def backend(self, fmt: str) -> Backend:
         cls = backend_class(fmt)
@@ -121,7 +124,7 @@ class Builder:
     def _build(self, fmt: str, precision: str) -> Path:
         out = self.work / f"{fmt}-{precision}"
         try:
-            if precision == "int8" and self.recipe.float_fallback_types and self.src.zoo:
+            if precision == "int8" and (self.search is not None or (self.recipe.float_fallback_types and self.src.zoo)):
                 shutil.copytree(self._int8_with_fallback(fmt), out)
             else:
                 out.mkdir()
@@ -132,15 +135,28 @@ class Builder:
         return out
 
     def _int8_with_fallback(self, fmt: str) -> Path:
-        """Search which layers stay float (converters/common/float_fallback) on the zoo's validation split."""
-        from edgekit.converters.common.float_fallback import search_float_layers
+        """Search which layers stay float (converters/common/float_fallback) on validation samples: a zoo recipe's
+        layer classes, or the layers the all-int8 artifact's per-layer error blames (mixed_precision)."""
+        from edgekit.converters.common import mixed_precision as mp
+        from edgekit.converters.common.float_fallback import FallbackDecision, choose_float_layers
 
-        def build(layers: tuple[str, ...], trial: int) -> Path:
-            out = self.work / f"{fmt}-int8-trial{trial}"
+        def build(layers: tuple[str, ...]) -> Path:
+            out = self.work / f"{fmt}-int8-trial{len(decision.trials)}"
             out.mkdir()
             return self.export(fmt, "int8", out, layers)
 
-        if self._validation_reference is None:  # fp32 on the validation split, once for every format
-            self._validation_reference = self.src.zoo.validate(self.src.reference())[self.src.zoo.metric]
-        chosen, self.fallbacks[fmt] = search_float_layers(self.src, self.recipe, build, self._validation_reference)
+        if self._scorer is None:  # fp32 on the validation samples, once for every format
+            self._scorer = self.search.scorer() if self.search else mp.make_scorer(
+                self.src, self.recipe, None, None, "", True)
+        s = self._scorer
+        decision = FallbackDecision(s.metric, s.reference, s.tolerance, s.higher_is_better)
+        if self.src.zoo and self.recipe.float_fallback_types:
+            candidates = self.src.layer_names(self.recipe.float_fallback_types)
+        else:
+            def candidates(int8: Path) -> list[str]:
+                fp32 = self.build(fmt, "fp32") / int8.name
+                return mp.blamed_layers(self.backend(fmt).tensors, fp32, int8, mp.feeds_of(self.search.rank_inputs),
+                                        self.src.layer_names(), s.reference if s.metric.startswith("min SNR") else 10.0)
+        chosen = choose_float_layers(candidates, build, s.score, decision)
+        self.fallbacks[fmt] = {"split": s.split, **decision.to_json()}
         return chosen.parent

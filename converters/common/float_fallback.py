@@ -1,10 +1,13 @@
 """Mixed precision by measurement: keep int8 where it holds, float where a layer breaks the task metric.
 
-One algorithm for every backend (each backend only says how to build an int8 artifact with some Keras layers
-left in float): quantize everything; if the task metric on the *validation* split drops more than the
-recipe's tolerance, measure each candidate layer alone in float, then float layers in order of measured
-recovery until the drop is within tolerance. Held-out data is never used to decide; reports show the
-decision and every trial.
+One algorithm for every backend (each backend only says how to build an int8 artifact with some layers left in
+float): quantize everything; if the score on the *validation* split misses the budget, measure each candidate
+layer alone in float, then float layers in order of measured recovery until the budget is met. Held-out data is
+never used to decide; reports show the decision and every trial. The candidates are a zoo recipe's Keras layer
+classes, or for any model the layers the per-layer error report blames (converters/common/mixed_precision).
+
+A float-layer key is a source layer's name (a Keras layer, matched inside exporters' node paths) or a name exactly
+as the backend's ``tensors`` reports it (an ONNX node output, a LiteRT op's first output name, an OpenVINO op).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from edgekit.errors import ConversionError
+
 
 def layer_pattern(layers: Sequence[str]) -> str:
     """Regex matching exported node names of Keras layers: exporters nest them as .../<layer>[_N]/..."""
@@ -21,26 +26,30 @@ def layer_pattern(layers: Sequence[str]) -> str:
 
 
 def matching_nodes(names: Sequence[str], layers: Sequence[str]) -> list[str]:
+    """The names that belong to one of ``layers``: a Keras layer inside the name's path, or the name itself (for
+    LiteRT's ';'-joined fused names, its first part)."""
     if not layers:
         return []
-    rx = re.compile(layer_pattern(layers))
-    return [n for n in names if rx.search(n)]
+    rx, exact = re.compile(layer_pattern(layers)), set(layers)
+    return [n for n in names if n in exact or n.split(";")[0] in exact or rx.search(n)]
 
 
 @dataclass
 class Trial:
     float_layers: list[str]
-    score: float
+    score: float | None  # None: this combination could not be built (``error`` says why)
     within_tolerance: bool
+    error: str | None = None
 
 
 @dataclass
 class FallbackDecision:
-    metric: str
+    metric: str  # what was scored on validation: the task metric, or "min SNR dB" for a fidelity budget
     reference: float  # fp32 on the validation split
     tolerance: float
     higher_is_better: bool
     float_layers: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
     score: float | None = None
     reached: bool = False
     trials: list[Trial] = field(default_factory=list)
@@ -50,58 +59,73 @@ class FallbackDecision:
 
 
 def choose_float_layers(
-    candidates: Sequence[str],
+    candidates: Sequence[str] | Callable[[Path], Sequence[str]],
     build: Callable[[tuple[str, ...]], Path],
-    score: Callable[[Path], float],
+    score: Callable[[Path], float | tuple[float, bool]],
     decision: FallbackDecision,
 ) -> Path:
     """Return the int8 artifact with the fewest float layers that keeps the metric within tolerance
-    (or, if none does, the best one tried); ``decision`` records why."""
+    (or, if none does, the best one tried); ``decision`` records why. ``candidates`` may be a function of the
+    all-int8 artifact (the layers its error report blames); ``score`` may return (value, within budget) when the
+    budget is more than one number (fidelity thresholds), the value then only ranks."""
     sign = 1.0 if decision.higher_is_better else -1.0
+    passed: dict[tuple[str, ...], bool] = {}
 
-    def ok(value: float) -> bool:
-        return sign * (decision.reference - value) <= decision.tolerance
+    def ok(layers: tuple[str, ...]) -> bool:
+        return passed[layers]
 
-    def trial(layers: tuple[str, ...]) -> tuple[Path, float]:
-        path = build(layers)
-        value = score(path)
-        decision.trials.append(Trial(list(layers), round(value, 6), ok(value)))
+    def trial(layers: tuple[str, ...]) -> tuple[Path | None, float]:
+        try:
+            path = build(layers)
+        except ConversionError as exc:  # a candidate this backend cannot keep float is a failed trial, not the end
+            if not layers:
+                raise
+            passed[layers] = False
+            decision.trials.append(Trial(list(layers), None, False, exc.message))
+            return None, -sign * float("inf")
+        scored = score(path)
+        value, within = scored if isinstance(scored, tuple) else (
+            scored, sign * (decision.reference - scored) <= decision.tolerance)
+        passed[layers] = bool(within)
+        decision.trials.append(Trial(list(layers), round(value, 6), bool(within)))
         return path, value
 
     tried: dict[tuple[str, ...], tuple[Path, float]] = {(): trial(())}
-    if not ok(tried[()][1]):
+    if not ok(()):
+        if callable(candidates):
+            candidates = candidates(tried[()][0])
+        decision.candidates = list(candidates)
         for layer in candidates:
             tried[(layer,)] = trial((layer,))
-        order = sorted(candidates, key=lambda name: -sign * tried[(name,)][1])
+        # Layers whose float version alone recovered a real part of the gap first (most first); the others in the
+        # order given (the per-layer report's blame), as their singleton differences are noise. A layer that could
+        # not be built float is left out.
+        base = tried[()][1]
+        enough = 0.05 * max(sign * (decision.reference - base), 0.0)
+        built = [c for c in candidates if tried[(c,)][0] is not None]
+        gain = {c: sign * (tried[(c,)][1] - base) for c in built}
+        order = sorted((c for c in built if gain[c] > enough), key=lambda c: -gain[c]) + [
+            c for c in built if gain[c] <= enough]
         for k in range(1, len(order) + 1):
             layers = tuple(order[:k])
             if layers not in tried:
                 tried[layers] = trial(layers)
-            if ok(tried[layers][1]):
+            if ok(layers):
+                # layers added on the way that the others make unnecessary go back to int8 (a cumulative set
+                # often carries one: the output op the error reached, when the layer feeding it is float)
+                for layer in layers[:-1]:
+                    fewer = tuple(x for x in layers if x != layer)
+                    if fewer not in tried:
+                        tried[fewer] = trial(fewer)
+                    if ok(fewer):
+                        layers = fewer
                 break
     # The fewest float layers within tolerance; if nothing reached it, the best score seen.
-    passing = [k for k, (_, v) in tried.items() if ok(v)]
+    passing = [k for k in tried if ok(k)]
     if passing:
         chosen = min(passing, key=lambda k: (len(k), -sign * tried[k][1]))
     else:
         chosen = max(tried, key=lambda k: sign * tried[k][1])
     best_path, best = tried[chosen]
-    decision.float_layers, decision.score, decision.reached = list(chosen), round(best, 6), ok(best)
+    decision.float_layers, decision.score, decision.reached = list(chosen), round(best, 6), ok(chosen)
     return best_path
-
-
-def search_float_layers(src, recipe, build: Callable[[tuple[str, ...], int], Path], reference: float) -> tuple[Path, dict]:
-    """Run the search for a zoo source (which has a validation split) with the recipe's candidates and
-    tolerance; ``build(layers, trial)`` writes one int8 artifact. Returns the chosen artifact and the record."""
-    from edgekit.runtime import open_session
-
-    zoo, metric = src.zoo, src.zoo.metric_definition
-    tolerance = metric.tolerance(recipe.float_fallback_tolerance, reference)
-    decision = FallbackDecision(metric.name, reference, round(tolerance, 6), metric.higher_is_better)
-
-    def score(path: Path) -> float:
-        return zoo.validate(open_session(path).predict)[zoo.metric]
-
-    candidates = src.layer_names(recipe.float_fallback_types)
-    chosen = choose_float_layers(candidates, lambda layers: build(layers, len(decision.trials)), score, decision)
-    return chosen, {"candidates": candidates, "split": "validation", **decision.to_json()}

@@ -9,6 +9,7 @@ Every choice is stated in the run's ``evaluated_on``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ class Assignment:
     calibration_origin: str
     evaluation: dict[str, np.ndarray] | None  # inputs (and labels) to verify on; None: the zoo's held-out split
     evaluated_on: str | None
+    # samples a mixed-precision search decides on (labels kept when the file has them): disjoint from evaluation
+    validation: dict[str, np.ndarray] | None = None
+    validation_origin: str | None = None
 
 
 def _take(data: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
@@ -52,56 +56,86 @@ def sample_keys(data: dict[str, np.ndarray], names) -> list[bytes]:
     return [hashlib.sha256(b"".join(a[i].tobytes() for a in arrays)).digest() for i in range(n)]
 
 
-def split(data: dict[str, np.ndarray], role: str) -> tuple[dict, dict]:
-    """(calibration part, held-out part) of one file: a fixed random quarter (at least MIN_HELDOUT) held out."""
+def split(data: dict[str, np.ndarray], role: str, keep: int = MIN_CALIBRATION,
+          kept_for: str = "calibrate int8") -> tuple[dict, dict]:
+    """(kept part, held-out part) of one file: a fixed random quarter (at least MIN_HELDOUT) held out; at least
+    ``keep`` samples must remain (to ``kept_for``)."""
     n = _n(data)
     held = max(MIN_HELDOUT, round(n * HELDOUT_FRACTION))
-    if n - held < MIN_CALIBRATION:
+    if n - held < keep:
         raise DataError(
-            f"Too few calibration samples to calibrate int8 and still verify on samples not used for calibration "
-            f"(the {role} data is split into a calibration part and a held-out part).",
-            got=f"{n} samples; {MIN_CALIBRATION} for calibration + {MIN_HELDOUT} held out are needed",
+            f"Too few samples to {kept_for} and still hold out samples for it to be checked on (the {role} data is "
+            "split into two parts that never overlap).",
+            got=f"{n} samples; {keep} to {kept_for} + {MIN_HELDOUT} held out are needed",
             tip="Give more samples, or pass separate files: --calib (training samples) and --eval (held-out).")
     order = np.random.default_rng(_SEED).permutation(n)
     return _take(data, np.sort(order[held:])), _take(data, np.sort(order[:held]))
 
 
 def assign(calib: dict | None, evald: dict | None, specs, *, need_calib: bool, own_calibration: bool,
-           own_heldout: bool) -> Assignment:
+           own_heldout: bool, validation: str | None = None) -> Assignment:
     """Decide the calibration and verification samples. ``calib``/``evald`` are validated user data (or None);
-    ``own_calibration``/``own_heldout``: the source brings its own (a zoo model's training and held-out splits)."""
+    ``own_calibration``/``own_heldout``: the source brings its own (a zoo model's training and held-out splits).
+    ``validation`` ("any" or "labelled"): also set samples aside for a mixed-precision search, from the samples
+    not held out; "labelled" takes them from the --eval file (verifying on the rest) when only it has labels."""
     names = [s.name for s in specs]
     calib, evald = _typed(calib, specs), _typed(evald, specs)
     same = calib is not None and evald is not None and _n(calib) == _n(evald) and \
         sample_keys(calib, names) == sample_keys(evald, names)
     if same:  # one file passed twice: it holds the labels, if any
         calib = None
+    separate = False  # an --eval file of its own: samples also in the calibration set are left out of it
     if evald is not None and calib is None and need_calib and not own_calibration:
-        part, held = split(evald, "--eval")
-        return Assignment(calibration_subset(part, specs), f"--eval file: {_n(part)} samples not held out",
-                          held, f"{_n(held)} of the {_n(evald)} --eval samples held out (a fixed random quarter, "
-                          "not used for calibration)")
-    if calib is not None and evald is None and not own_heldout:
+        pool, held = split(evald, "--eval")
+        plan = Assignment(None, f"--eval file: {_n(pool)} samples not held out", held,
+                          f"{_n(held)} of the {_n(evald)} --eval samples held out (a fixed random quarter, not used "
+                          "for calibration)")
+    elif calib is not None and evald is None and not own_heldout:
         if not need_calib:  # nothing is calibrated in this run
             return Assignment(None, "none", calib, "the --calib samples (no int8 in this run, nothing calibrated)")
-        part, held = split(calib, "--calib")
-        return Assignment(calibration_subset(part, specs), f"--calib file: {_n(part)} samples not held out", held,
+        pool, held = split(calib, "--calib")
+        plan = Assignment(None, f"--calib file: {_n(pool)} samples not held out", held,
                           f"{_n(held)} of the {_n(calib)} --calib samples held out (a fixed random quarter, not used "
                           "for calibration)")
-    calibration = calibration_subset(calib, specs) if calib is not None else None
-    if evald is None:
-        return Assignment(calibration, "--calib file" if calibration is not None else "none", None, None)
-    evaluated_on = "--eval file"
-    if calibration is not None:
-        used = set(sample_keys(calibration, names))
-        keep = np.array([k not in used for k in sample_keys(evald, names)])
-        if not keep.all():
-            if keep.sum() < MIN_HELDOUT:
-                raise DataError(
-                    "The --eval samples are (almost) all in the calibration set: verifying on them would measure "
-                    "the artifact on the data that set its int8 ranges.",
-                    got=f"{int((~keep).sum())} of {len(keep)} --eval samples are also --calib samples",
-                    tip="Pass held-out samples with --eval, or one file only (edgekit then holds a quarter out).")
-            evald = _take(evald, np.flatnonzero(keep))
-            evaluated_on += f" ({int((~keep).sum())} samples that are also calibration samples left out)"
-    return Assignment(calibration, "--calib file" if calibration is not None else "none", evald, evaluated_on)
+    else:
+        pool, separate = calib, evald is not None
+        plan = Assignment(None, "--calib file" if calib is not None else "none", evald,
+                          None if evald is None else "--eval file")
+    if validation and pool is not None:
+        plan, pool = _set_aside(plan, pool, labelled=validation == "labelled", from_eval=separate)
+    if pool is None:
+        return plan
+    calibration = calibration_subset(pool, specs)
+    plan = dataclasses.replace(plan, calibration=calibration)
+    if not separate:
+        return plan
+    used = set(sample_keys(calibration, names))
+    keep = np.array([k not in used for k in sample_keys(plan.evaluation, names)])
+    if keep.all():
+        return plan
+    if keep.sum() < MIN_HELDOUT:
+        raise DataError(
+            "The --eval samples are (almost) all in the calibration set: verifying on them would measure "
+            "the artifact on the data that set its int8 ranges.",
+            got=f"{int((~keep).sum())} of {len(keep)} --eval samples are also --calib samples",
+            tip="Pass held-out samples with --eval, or one file only (edgekit then holds a quarter out).")
+    return dataclasses.replace(plan, evaluation=_take(plan.evaluation, np.flatnonzero(keep)),
+                               evaluated_on=plan.evaluated_on.replace("--eval file", f"--eval file ({int((~keep).sum())}"
+                               " samples that are also calibration samples left out)", 1))
+
+
+def _set_aside(plan: Assignment, pool: dict, labelled: bool, from_eval: bool) -> tuple[Assignment, dict]:
+    """The search's validation samples: for a labelled budget with a labelled --eval file of its own, a quarter of
+    it (held-out data scores like the device will see; training samples, which calibration files hold, often all
+    score 1.0), the artifacts verified on the rest; otherwise a quarter of the calibration pool."""
+    if labelled and from_eval and LABELS_KEY in plan.evaluation:
+        rest, val = split(plan.evaluation, "--eval", keep=MIN_HELDOUT, kept_for="verify the artifacts")
+        return dataclasses.replace(
+            plan, evaluation=rest, evaluated_on=f"{plan.evaluated_on}; {_n(val)} of its samples set aside to decide "
+            "mixed precision", validation=val,
+            validation_origin=f"{_n(val)} labelled --eval samples (a fixed random quarter), not verified on"), pool
+    pool, val = split(pool, "calibration")
+    return dataclasses.replace(
+        plan, calibration_origin=f"{plan.calibration_origin} ({_n(val)} set aside to decide mixed precision)",
+        validation=val, validation_origin=f"{_n(val)} samples of the calibration data (a fixed random quarter), "
+        "neither calibrated on nor verified on"), pool

@@ -95,6 +95,8 @@ class _Data:
     show_top1: bool = True
     labels: np.ndarray | None = None  # --eval class labels of eval_inputs
     findings: tuple[dict, ...] = ()  # calibration vs held-out checks (converters/common/data_checks)
+    validation: dict[str, np.ndarray] | None = None  # a user's samples set aside for a mixed-precision search
+    validation_origin: str | None = None
 
 
 def _top1_evaluator(inputs, labels, primary):
@@ -103,7 +105,8 @@ def _top1_evaluator(inputs, labels, primary):
     return evaluate
 
 
-def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool) -> _Data:
+def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool,
+                  validation: str | None = None) -> _Data:
     """Validate the user's data and decide which samples calibrate and which verify (converters/common/heldout:
     never the same ones); compare the two before anything is quantized (converters/common/data_checks)."""
     from edgekit.converters.common.data_checks import calibration_findings
@@ -129,7 +132,7 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
             "'labels'); one file is split into calibration and held-out parts."
             + ("" if not need_calib else " Or choose --precision fp32/fp16."))
     plan = assign(calib, evald, specs, need_calib=need_calib, own_calibration=src.zoo is not None,
-                  own_heldout=src.zoo is not None)
+                  own_heldout=src.zoo is not None, validation=None if src.zoo else validation)
     calibration, origin = plan.calibration, plan.calibration_origin
     if calibration is None and src.zoo and need_calib:
         calibration, origin = src.zoo.calibration_inputs(recipe.calibration_samples), "zoo training split"
@@ -145,7 +148,8 @@ def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: d
                      primary, z.primary_is_classes, show_top1=z.primary_is_classes)
     findings = () if calibration is None else tuple(
         calibration_findings(calibration, data.eval_inputs, specs, data.evaluated_on))
-    return dataclasses.replace(data, findings=findings)
+    return dataclasses.replace(data, findings=findings, validation=plan.validation,
+                               validation_origin=plan.validation_origin)
 
 
 def _classes_of(data: _Data, reference: dict[str, np.ndarray], src: SourceModel) -> _Data:
@@ -235,11 +239,15 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
             eval_path=None, threads: int | None = None, prune: PruneSpec | None = None,
             train_path: str | None = None, custom_objects: str | None = None,
             input_shapes: dict[str, tuple[int, ...]] | None = None, fidelity: Mapping[str, float] | None = None,
+            mixed_precision: bool = False, max_accuracy_drop: float | None = None,
             progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` (a zoo name or model path, or a loaded source: edgekit.api) for every job into
     build/<model>/ (build/<model>-<method><percent>/ when pruned) and return that directory's summary: every
     verified artifact there, this run's and earlier ones'. The data are .npz paths or dicts of arrays;
-    ``fidelity`` overrides thresholds of the recipe's Fidelity (edgekit.reporting.fidelity) by field name."""
+    ``fidelity`` overrides thresholds of the recipe's Fidelity (edgekit.reporting.fidelity) by field name.
+    ``max_accuracy_drop`` (points of top-1 or a zoo metric; % for other metrics) or ``mixed_precision`` (the
+    fidelity thresholds) makes every int8 build search which layers stay float (converters/common/mixed_precision)
+    on validation samples that are never verified on."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_data(calib_path, "calibration")
@@ -255,7 +263,9 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     pruning = None
     if prune is not None:
         src, pruning = _prune_source(src, recipe, prune, train_path, progress)
-    data = _prepare_data(src, recipe, calib, evald, any(j.precision in CALIBRATED for j in jobs))
+    searching = (mixed_precision or max_accuracy_drop is not None) and any(j.precision == "int8" for j in jobs)
+    data = _prepare_data(src, recipe, calib, evald, any(j.precision in CALIBRATED for j in jobs),
+                         validation=("labelled" if max_accuracy_drop is not None else "any") if searching else None)
     for f in data.findings:
         progress(f"check {f['check']}: {f['message']}")
     progress("running the fp32 reference")
@@ -269,7 +279,8 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
     failed, degraded = [], []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
-        builder = Builder(src, recipe, data.calibration, Path(tmp))
+        search = _search(src, recipe, data, thresholds, max_accuracy_drop, progress) if searching else None
+        builder = Builder(src, recipe, data.calibration, Path(tmp), search)
         for i, job in enumerate(jobs, 1):
             t = job.target
             try:
@@ -297,6 +308,29 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
         sanity=data.findings,
     )
     return write_model_directory(model_dir, summary, evaluation)
+
+
+def _search(src: SourceModel, recipe: Recipe, data: _Data, fidelity: Fidelity, max_drop: float | None,
+            progress: Callable[[str], None]):
+    """The run's mixed-precision search request: its budget, validation samples and the samples that rank
+    candidate layers."""
+    from edgekit.converters.common.mixed_precision import Budget, Search, Validation
+
+    if src.zoo:
+        validation, rank = None, src.zoo.calibration_inputs(recipe.calibration_samples)
+        about = "the zoo's validation split"
+    else:
+        labels = data.validation.get(data_mod.LABELS_KEY)
+        inputs = {k: v for k, v in data.validation.items() if k != data_mod.LABELS_KEY}
+        if labels is not None:
+            labels = data_mod.class_labels(labels, len(next(iter(inputs.values()))))
+        validation, rank, about = Validation(inputs, labels, data.validation_origin), inputs, data.validation_origin
+        if max_drop is not None and labels is None:
+            progress("mixed precision: no labels in the validation samples, so the budget is the fidelity thresholds, "
+                     "not --max-accuracy-drop (which still gates the held-out result)")
+    progress(f"mixed precision: every int8 build is searched on {about}")
+    return Search(src, recipe, Budget(max_drop, fidelity), validation, data.primary_output, data.primary_is_classes,
+                  rank)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,14 @@ from edgekit.formats import PRECISIONS
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads for host verification (default: the target's, capped at this machine's cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary instead of the table.")
-@click.option("--max-accuracy-drop", type=float, default=None, metavar="PT",
-              help="CI gate: exit 6 if any artifact's metric is more than PT points (or % for non-proportions) "
-              "worse than fp32.")
+@click.option("--max-accuracy-drop", type=click.FloatRange(min=0), default=None, metavar="PT",
+              help="Accuracy budget: every int8 build keeps the layers that break it float, chosen on labelled "
+              "validation samples set aside from the data (never the ones verified on); then a CI gate: exit 6 if "
+              "any artifact's metric is more than PT points (or % for non-proportions) worse than fp32.")
+@click.option("--mixed-precision", is_flag=True,
+              help="Search which layers every int8 build keeps float until it meets the fidelity thresholds "
+              "(--min-snr-db, --min-cosine, --min-top1-agreement) on validation samples set aside from the data: "
+              "the budget for data without labels.")
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
 @click.option("--allow-degraded", is_flag=True,
@@ -56,8 +61,8 @@ from edgekit.formats import PRECISIONS
               help="Degraded when a class output's argmax agrees with fp32 on fewer held-out samples.")
 @click.pass_context
 def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, input_shape_specs,
-            custom_objects, out_dir, threads, as_json, max_accuracy_drop, max_p99_ms, max_size_mb, allow_degraded,
-            min_snr_db, min_cosine, min_top1_agreement):
+            custom_objects, out_dir, threads, as_json, max_accuracy_drop, mixed_precision, max_p99_ms, max_size_mb,
+            allow_degraded, min_snr_db, min_cosine, min_top1_agreement):
     """Convert MODEL (a zoo name, .keras, SavedModel directory, .onnx or PyTorch .pt2) for one or more targets.
 
     \b
@@ -68,6 +73,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     edgekit convert my_model.pt2 --target all --calib calib.npz --eval eval.npz
     edgekit convert face-id --target raspberry-pi-5 --prune structured:0.5
     edgekit convert my_model.keras --target all --prune unstructured:0.8 --train train.npz --calib calib.npz
+    edgekit convert my_model.keras --target all --precision int8 --calib data.npz --max-accuracy-drop 1
     """
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
     from edgekit.converters.common.pruning import parse_prune
@@ -92,7 +98,8 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,
-                              input_shapes=input_shapes, progress=progress,
+                              input_shapes=input_shapes, progress=progress, mixed_precision=mixed_precision,
+                              max_accuracy_drop=max_accuracy_drop,
                               fidelity={"min_snr_db": min_snr_db, "min_cosine": min_cosine,
                                         "min_top1_agreement": min_top1_agreement})
     from edgekit.reporting import fidelity
@@ -105,7 +112,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         fidelity.enforce(summary, allow_degraded)
         enforce(GateRow.of_summary(summary), gates)
         return
-    from edgekit.reporting.summary import pruning_lines, render_table
+    from edgekit.reporting.summary import mixed_precision_lines, pruning_lines, render_table
 
     click.echo(render_table(summary.artifacts, failed=summary.failed))
     for f in summary.failed:
@@ -117,6 +124,8 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         click.echo(f"baseline {k}: {v:.4f}")
     for line in pruning_lines(summary.pruning) if summary.pruning else ():
         click.echo(line)
+    for line in mixed_precision_lines(summary):
+        click.echo(f"mixed precision {line}")
     click.echo(f"evaluated on: {summary.evaluated_on}; latency is host CPU latency")
     for f in summary.sanity:
         click.echo(f"check {f['check']} ({f['artifact']}): {f['message']}")

@@ -168,7 +168,8 @@ class SummaryRow:
 def _fallback_summary(decision: dict | None) -> dict | None:
     if not decision:
         return None
-    return {"float_layers": decision["float_layers"], "reached": decision["reached"], "trials": len(decision["trials"]),
+    return {"metric": decision["metric"], "split": decision.get("split"), "candidates": decision.get("candidates", []),
+            "float_layers": decision["float_layers"], "reached": decision["reached"], "trials": len(decision["trials"]),
             "validation_reference": decision["reference"], "validation_all_int8": decision["trials"][0]["score"],
             "validation_final": decision["score"], "tolerance": decision["tolerance"]}
 

@@ -146,14 +146,26 @@ def render_markdown(summary: ConvertSummary) -> str:
                   "Accumulated SNR at each layer on 16 held-out samples, and the SNR of the error the layer itself "
                   "adds (lower is worse); `edgekit explain` prints every layer.", ""]
         lines += [f"- {line}" for r in explained for line in layer_lines(r.name, r.layers)]
-    decided = [r for r in summary.artifacts if r.float_fallback]
+    decided = mixed_precision_lines(summary)
     if decided:
-        lines += ["", "## Mixed precision (decided on the validation split)", ""]
-        for r in decided:
-            f = r.float_fallback
-            kept = ", ".join(f["float_layers"]) or "none: every layer int8"
-            lines.append(f"- {r.name}: float layers: {kept} — validation {r.metric} "
-                         f"fp32 {f['validation_reference']:.4f}, all-int8 {f['validation_all_int8']:.4f}, "
-                         f"final {f['validation_final']:.4f} (tolerance {f['tolerance']}, {f['trials']} trial(s)"
-                         f"{'' if f['reached'] else ', tolerance NOT reached'})")
+        lines += ["", "## Mixed precision (decided on validation samples, never on the held-out ones)", ""]
+        lines += [f"- {line}" for line in decided]
     return "\n".join(lines) + "\n"
+
+
+def mixed_precision_lines(summary) -> list[str]:
+    """One line per searched int8 artifact: the layers kept float and the validation scores that decided it."""
+    lines = []
+    for r in summary.artifacts:
+        f = r.float_fallback
+        if not f:
+            continue
+        kept = ", ".join(f["float_layers"]) or "none: every layer int8"
+        metric = f.get("metric") or r.metric
+        tried = ", ".join(f.get("candidates") or ()) or "none"
+        verdict = "" if f["reached"] else f"; budget NOT reached: no combination of the blamed layers ({tried}) met it"
+        needed = "needed" if metric.startswith("min SNR") else "fp32"  # a fidelity budget's reference is its bound
+        lines.append(f"{r.name}: float layers: {kept} — validation {metric}: {needed} {f['validation_reference']:.4f}, "
+                     f"all-int8 {f['validation_all_int8']:.4f}, final {f['validation_final']:.4f} (tolerance "
+                     f"{f['tolerance']}, {f['trials']} trial(s){verdict})")
+    return lines
