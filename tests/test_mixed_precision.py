@@ -122,3 +122,13 @@ def test_the_search_skips_layers_a_backend_cannot_keep_float_and_drops_unneeded_
     # in blame order (no singleton recovered enough to rank first), x came along, then went back to int8
     assert [t.float_layers for t in decision.trials if t.within_tolerance] == [["x", "b", "a"], ["b", "a"]]
     assert decision.float_layers == ["b", "a"]
+
+
+def test_tensors_map_to_the_outermost_keras_layer_not_the_op_name():
+    from edgekit.converters.common.layer_error import source_layer
+
+    layers = ["conv2d_1", "batch_normalization_1", "add_1", "re_lu_1"]
+    assert source_layer("functional_1/batch_normalization_1_2/batchnorm/add_1", layers) == "batch_normalization_1"
+    assert source_layer("StatefulPartitionedCall/functional_1/conv2d_1/BiasAdd:0", layers) == "conv2d_1"
+    assert source_layer("functional_1/re_lu_1_2/Relu;functional_1/add_1/Add", layers) == "re_lu_1"
+    assert source_layer("StatefulPartitionedCall:0", layers) == "StatefulPartitionedCall:0"

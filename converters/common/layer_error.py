@@ -60,7 +60,9 @@ def source_layer(tensor: str, layers: Sequence[str]) -> str:
     """The Keras layer a tensor belongs to (exporters nest names as .../<layer>[_N]/...; LiteRT joins fused ops'
     names with ';', the first is the op's own), else the tensor's own first name."""
     first = tensor.split(";")[0]
-    for part in reversed(first.split("/")):
+    # outermost first, the op's own name last: "functional_1/batch_normalization_1_2/batchnorm/add_1" is the
+    # batch_normalization_1 layer even when the model also has a layer named add_1
+    for part in first.split("/"):
         base = re.sub(r"_\d+$", "", part)
         if part in layers or base in layers:
             return part if part in layers else base
