@@ -236,7 +236,9 @@ def _ort_load_error(model) -> str | None:
 
 def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
     """Node names of float-layer keys: Keras layers inside tf2onnx's node paths, node names, or a node's output
-    name (what per-layer reports name a tensor by)."""
+    name (what per-layer reports name a tensor by). For an output name, the nodes feeding that node stay float too:
+    ONNX Runtime quantizes a tensor when its producer is quantized, so the error a report blames on a node's output
+    (made by the Q/DQ on its inputs) only goes when they do."""
     from edgekit.converters.common.float_fallback import matching_nodes
 
     if not layers:
@@ -244,11 +246,19 @@ def _nodes_of(model_path: Path, layers: tuple[str, ...]) -> list[str]:
     onnx = require("onnx", purpose="Reading ONNX models")
     graph = onnx.load(str(model_path)).graph
     wanted = set(layers)
-    nodes = [n.name for n in graph.node if n.name and (matching_nodes([n.name], layers) or wanted & set(n.output))]
+    producer = {o: n for n in graph.node for o in n.output}
+    nodes: list[str] = []
+    for n in graph.node:
+        if not n.name:
+            continue
+        if wanted & set(n.output):
+            nodes += [n.name, *(producer[i].name for i in n.input if i in producer and producer[i].name)]
+        elif matching_nodes([n.name], layers):
+            nodes.append(n.name)
     if not nodes:
         raise ConversionError("None of the layers to keep in float were found in the ONNX graph.",
                               got=f"layers {list(layers)}", tip="Run with --debug and report it.")
-    return nodes
+    return list(dict.fromkeys(nodes))
 
 
 def opset_of(path: Path) -> int | None:

@@ -210,7 +210,13 @@ def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...]
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
         full = converter.convert()
-        deny = [out for out, tensors in _op_tensor_names(full) if matching_nodes(tensors, float_layers)]
+        ops = _op_tensor_names(full)
+        # an op named exactly (a per-layer report's tensor) runs float with the ops feeding it: an int8 producer
+        # would hand it an int8 tensor, the error the report blamed on it
+        exact = {out for out, _, _ in ops if out.split(";")[0] in float_layers}
+        deny = [out for out, tensors, _ in ops if matching_nodes(tensors, float_layers)]
+        deny += [src for out, _, feeding in ops if out in exact for src in feeding]
+        deny = list(dict.fromkeys(deny))
         if not deny:
             raise ConversionError("None of the layers to keep in float were found in the TFLite graph.",
                                   got=f"layers {list(float_layers)}", tip="Run with --debug and report it.")
@@ -225,10 +231,11 @@ def _selective_int8(tf, converter, representative, float_layers: tuple[str, ...]
                               tip="Run with --debug for the converter log.") from exc
 
 
-def _op_tensor_names(model: bytes) -> list[tuple[str, list[str]]]:
-    """(output name, names of the op's outputs and constant inputs) per op. The debugger denylists ops by output
-    name, but a model's last op is named after the signature output, so layers are matched on their weights too
-    (never on activations an op reads: those are named after the layer that produced them)."""
+def _op_tensor_names(model: bytes) -> list[tuple[str, list[str], list[str]]]:
+    """(output name, names of the op's outputs and constant inputs, output names of the ops feeding it) per op.
+    The debugger denylists ops by output name, but a model's last op is named after the signature output, so
+    layers are matched on their weights too (never on activations an op reads: those are named after the layer that
+    produced them)."""
     from edgekit._lazy import require
 
     interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
@@ -237,8 +244,11 @@ def _op_tensor_names(model: bytes) -> list[tuple[str, list[str]]]:
     details = interpreter._get_ops_details()
     produced = {i for op in details for i in op["outputs"]}
     graph_inputs = {d["index"] for d in interpreter.get_input_details()}
+    first_output = {i: tensors[op["outputs"][0]]["name"] for op in details for i in op["outputs"]}
     ops = []
     for op in details:
         constants = [i for i in op["inputs"] if i >= 0 and i not in produced and i not in graph_inputs]
-        ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *constants)]))
+        feeding = [first_output[i] for i in op["inputs"] if i in first_output]
+        ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *constants)],
+                    feeding))
     return ops

@@ -77,6 +77,8 @@ def test_max_accuracy_drop_keeps_the_breaking_layers_float_on_every_backend(tmp_
             assert decision["float_layers"] and set(decision["float_layers"]) <= set(decision["candidates"])
             assert decision["trials"][0]["score"] < decision["reference"] - 0.01
     assert "mixed precision jetson-orin-nano int8: float layers: " in r.stdout
+    r = run_cli("explain", str(tmp_path / "mp" / "outlier"))
+    assert r.returncode == 0 and "mixed precision kept float: " in r.stdout and "budget met on 99 labelled" in r.stdout
 
 
 def test_mixed_precision_without_labels_searches_onnx_nodes_by_fidelity(tmp_path, outlier_model):

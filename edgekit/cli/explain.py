@@ -39,6 +39,11 @@ def explain(build_dir, all_layers, as_json):
         return
     for name, doc in docs.items():
         click.echo(layer_lines(name, doc)[0])
+        decision = json.loads((summaries[name][0] / "report.json").read_text(encoding="utf-8")).get("float_fallback")
+        if decision and decision.get("candidates"):  # a mixed-precision search ran: what it kept float
+            kept = ", ".join(decision["float_layers"]) or "none"
+            click.echo(f"  mixed precision kept float: {kept} (of {', '.join(decision['candidates'])}; "
+                       f"{'budget met' if decision['reached'] else 'budget NOT met'} on {decision.get('split')})")
         if all_layers and "layers" in doc:
             rows = [[e["layer"], f"{e['snr_db']:.1f}", f"{e['added_db']:.1f}", e["tensor"][:70]] for e in doc["layers"]]
             click.echo(format_table(["layer", "SNR dB", "adds dB", "tensor"], rows))
