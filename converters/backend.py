@@ -92,6 +92,10 @@ class Backend(ABC):
         """Write the artifact ``dst`` (its companions, e.g. model.bin, beside it) from ``start``."""
 
     @abstractmethod
+    def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
+        """The artifact's ops as its runtime runs them on ``feed``: a converters.common.op_profile.OpProfile."""
+
+    @abstractmethod
     def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         """Every float-valued intermediate tensor of ``artifact`` run by its runtime, dequantized: name -> its value
         on each feed, and the names in graph order; what converters/common/layer_error compares."""

@@ -31,6 +31,30 @@ class TFLiteBackend(Backend):
     def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return tflite_tensors(artifact, feeds)
 
+    def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
+        return tflite_ops(artifact)
+
+
+def tflite_ops(path: Path):
+    """LiteRT's Python interpreter has no per-op profiler (benchmark_model, a C++ tool, has): the ops and the type
+    each computes in (its first output's), untimed; float ops inside an int8 file are where int8 kernels are
+    missing."""
+    from edgekit.converters.common.op_profile import OpProfile, OpTime, compute_of
+
+    interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
+        model_path=str(path))
+    tensors = interpreter.get_tensor_details()
+    ops, seen = [], set()
+    for op in interpreter._get_ops_details():
+        out = next((i for i in op["outputs"] if i >= 0), None)
+        if out in seen:  # the ops list repeats the signature's subgraph
+            continue
+        seen.add(out)
+        dtype = np.dtype(tensors[out]["dtype"]).name if out is not None else ""
+        ops.append(OpTime(tensors[out]["name"].split(";")[0] if out is not None else str(op["index"]),
+                          op["op_name"], compute_of(dtype), None))
+    return OpProfile("litert", tuple(ops), False)
+
 
 def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
     """Every op output of a .tflite (QUANTIZE / DEQUANTIZE plumbing aside), read with LiteRT after each run with

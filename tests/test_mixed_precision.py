@@ -58,6 +58,15 @@ def test_max_accuracy_drop_keeps_the_breaking_layers_float_on_every_backend(tmp_
     assert r.returncode == 7, r.stdout + r.stderr  # all-int8 is degraded (on ONNX Runtime and LiteRT)
     plain = _reports(tmp_path / "plain", "outlier")
     assert plain["jetson-orin-nano"]["fidelity"]["degraded"]
+    # every int8 artifact's per-op profile, with its own runtime: timed on ONNX Runtime and OpenVINO
+    ort_ops = plain["jetson-orin-nano"]["ops"]
+    assert ort_ops["runtime"] == "onnxruntime" and ort_ops["timed"] and ort_ops["total_ms"] > 0, ort_ops
+    assert {"QGemm", "QuantizeLinear"} <= {t["type"] for t in ort_ops["top_types"]}, ort_ops
+    assert plain["intel-core-ultra-npu"]["ops"]["timed"] and plain["intel-core-ultra-npu"]["ops"]["ops"] >= 2
+    lite = plain["raspberry-pi-5"]["ops"]
+    assert lite["runtime"] == "litert" and not lite["timed"] and lite["ops"] >= 3 and lite["float_ops"] == 0, lite
+    r = run_cli("explain", str(tmp_path / "plain" / "outlier"), "--ops")
+    assert r.returncode == 0 and "Per-op profile (onnxruntime): " in r.stdout and "QGemm" in r.stdout, r.stdout
 
     r = run_cli("convert", str(outlier_model / "outlier.keras"), *common, "--out", str(tmp_path / "mp"),
                 "--max-accuracy-drop", "1")

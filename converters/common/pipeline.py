@@ -390,7 +390,8 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
         if job.precision in CALIBRATED:
             progress(f"per-layer error vs fp32 with {t.runtime}")
             layers = _layer_report(run, builder, t.format, stage / artifact)
-            report = dataclasses.replace(report, layers=layers)
+            ops = _op_profile(run, builder, t.format, stage / artifact, run.threads or min(t.threads, os.cpu_count() or 1))
+            report = dataclasses.replace(report, layers=layers, ops=ops)
         report = dataclasses.replace(report, fidelity=judge(run.fidelity, report, data.primary_is_classes))
         atomic_write_json(stage / "report.json", report.to_json())
     return report
@@ -412,6 +413,19 @@ def _layer_report(run: _Run, builder: Builder, fmt: str, artifact: Path) -> dict
         log.debug("per-layer error failed", exc_info=True)
         return {"error": f"{type(exc).__name__}: {summarize(exc)}"}
     atomic_write_json(artifact.parent / "layers.json", found.to_json())
+    return found.summary()
+
+
+def _op_profile(run: _Run, builder: Builder, fmt: str, artifact: Path, threads: int) -> dict:
+    """converters/common/op_profile on one held-out sample: ops.json beside the artifact, its summary in the report.
+    A diagnostic: its failure is recorded, not raised."""
+    feed = {k: v[:1] for k, v in run.data.eval_inputs.items()}
+    try:
+        found = builder.backend(fmt).ops(artifact, feed, threads)
+    except Exception as exc:
+        log.debug("per-op profile failed", exc_info=True)
+        return {"error": f"{type(exc).__name__}: {summarize(exc)}"}
+    atomic_write_json(artifact.parent / "ops.json", found.to_json())
     return found.summary()
 
 

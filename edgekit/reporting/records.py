@@ -91,6 +91,7 @@ class ConvertReport(_Measured):
     evaluation: dict | None = None  # sha256 and sample count of the data it was verified on
     fidelity: dict | None = None  # thresholds and the degradation verdict (edgekit.reporting.fidelity.judge)
     layers: dict | None = None  # per-layer error vs fp32 of a calibrated artifact (layers.json's summary)
+    ops: dict | None = None  # per-op profile of a calibrated artifact (ops.json's summary: converters/common/op_profile)
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -131,6 +132,7 @@ class SummaryRow:
     built_at: str | None = None
     degraded: tuple[str, ...] = ()  # why it is degraded vs fp32 (ConvertReport.degraded)
     layers: dict | None = None  # per-layer error summary (ConvertReport.layers)
+    ops: dict | None = None  # per-op profile summary (ConvertReport.ops)
 
     @property
     def name(self) -> str:
@@ -153,7 +155,7 @@ class SummaryRow:
             latency_median_ms=report.latency["median_ms"], latency_p90_ms=report.latency["p90_ms"],
             latency_p99_ms=report.latency["p99_ms"], latency_cov=report.latency.get("cov"),
             float_fallback=_fallback_summary(report.float_fallback), built_at=report.built_at,
-            degraded=report.degraded, layers=report.layers,
+            degraded=report.degraded, layers=report.layers, ops=report.ops,
         )
 
     def to_json(self) -> dict:

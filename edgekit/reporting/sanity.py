@@ -80,8 +80,22 @@ def int8_speed_checks(rows: Sequence[SummaryRow]) -> list[dict]:
                 f"int8 is {ratio:.2f}x slower than {f.precision} on {r.runtime or r.format} "
                 f"(p50 {r.latency_median_ms:.3f} vs {f.latency_median_ms:.3f} ms, host CPU): the runtime "
                 "spends the time in quantize/dequantize around float ops, or has no fast int8 kernels for "
-                "this CPU. Quantize for size, not speed, here — and measure on the device before deciding."))
+                "this CPU. Quantize for size, not speed, here — and measure on the device before deciding."
+                + ops_line(r.ops)))
     return out
+
+
+def ops_line(ops: dict | None) -> str:
+    """What the artifact's per-op profile says about missing int8 kernels (converters/common/op_profile)."""
+    if not ops or "error" in ops:
+        return ""
+    types = ", ".join(ops.get("float_op_types") or ()) or "none"
+    if ops.get("timed") and ops.get("total_ms"):
+        return (f" Per-op profile ({ops['runtime']}): {100 * ops['plumbing_share']:.0f} % of op time in "
+                f"{ops['plumbing_ops']} quantize/dequantize ops, {100 * ops['float_share']:.0f} % in {ops['float_ops']} "
+                f"ops computing in float ({types}); `edgekit explain --ops` lists them.")
+    return (f" Its {ops['ops']} ops include {ops['plumbing_ops']} quantize/dequantize ops and {ops['float_ops']} "
+            f"computing in float ({types}); `edgekit explain --ops` lists them.")
 
 
 def degradation_checks(rows: Sequence[SummaryRow], metric: Metric | None) -> list[dict]:
