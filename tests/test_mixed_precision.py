@@ -143,3 +143,10 @@ def test_tensors_map_to_the_outermost_keras_layer_not_the_op_name():
     assert source_layer("StatefulPartitionedCall/functional_1/conv2d_1/BiasAdd:0", layers) == "conv2d_1"
     assert source_layer("functional_1/re_lu_1_2/Relu;functional_1/add_1/Add", layers) == "re_lu_1"
     assert source_layer("StatefulPartitionedCall:0", layers) == "StatefulPartitionedCall:0"
+
+
+def test_kernel_and_dtype_names_say_what_an_op_computes_in():
+    from edgekit.converters.common.op_profile import compute_of
+
+    names = ["jit_avx512_I8", "ref_any_FP32", "unknown_f32", "uint8", "float", "float32", "int16", "int32"]
+    assert [compute_of(n) for n in names] == ["int8", "float", "float", "int8", "float", "float", "int16", ""]

@@ -56,10 +56,13 @@ class OpProfile:
 
 
 def compute_of(kernel_or_dtype: str) -> str:
-    """int8 / int16 / float from a kernel name (OpenVINO: jit_avx512_I8) or a dtype name (int8, float32)."""
+    """int8 / int16 / float from a kernel name (OpenVINO: jit_avx512_I8, ref_any_FP32) or a dtype name (uint8,
+    float32)."""
     text = kernel_or_dtype.lower()
-    for tag, kind in (("i8", "int8"), ("u8", "int8"), ("int8", "int8"), ("int16", "int16"), ("i16", "int16"),
-                      ("f32", "float"), ("fp32", "float"), ("f16", "float"), ("float", "float"), ("bf16", "float")):
-        if text.endswith(tag) or f"_{tag}" in text or text == tag:
-            return kind
+    if "float" in text or "bf16" in text or text.endswith(("f32", "f16", "fp32", "fp16")):
+        return "float"
+    if "int8" in text or text.endswith(("i8", "u8")):
+        return "int8"
+    if "int16" in text or text.endswith(("i16", "u16")):
+        return "int16"
     return ""
