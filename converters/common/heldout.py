@@ -57,16 +57,19 @@ def sample_keys(data: dict[str, np.ndarray], names) -> list[bytes]:
 
 
 def split(data: dict[str, np.ndarray], role: str, keep: int = MIN_CALIBRATION,
-          kept_for: str = "calibrate int8") -> tuple[dict, dict]:
+          kept_for: str | None = None) -> tuple[dict, dict]:
     """(kept part, held-out part) of one file: a fixed random quarter (at least MIN_HELDOUT) held out; at least
-    ``keep`` samples must remain (to ``kept_for``)."""
+    ``keep`` samples must remain (to calibrate int8, or ``kept_for`` when the quarter is set aside for a
+    mixed-precision search)."""
     n = _n(data)
     held = max(MIN_HELDOUT, round(n * HELDOUT_FRACTION))
     if n - held < keep:
         raise DataError(
-            f"Too few samples to {kept_for} and still hold out samples for it to be checked on (the {role} data is "
-            "split into two parts that never overlap).",
-            got=f"{n} samples; {keep} to {kept_for} + {MIN_HELDOUT} held out are needed",
+            "Too few calibration samples to calibrate int8 and still verify on samples not used for calibration "
+            f"(the {role} data is split into a calibration part and a held-out part)." if kept_for is None else
+            f"Too few samples to {kept_for} and still set a quarter aside to decide mixed precision (the {role} data "
+            "is split into two parts that never overlap).",
+            got=f"{n} samples; {keep} to {kept_for or 'calibrate int8'} + {MIN_HELDOUT} held out are needed",
             tip="Give more samples, or pass separate files: --calib (training samples) and --eval (held-out).")
     order = np.random.default_rng(_SEED).permutation(n)
     return _take(data, np.sort(order[held:])), _take(data, np.sort(order[:held]))
@@ -139,7 +142,7 @@ def _set_aside(plan: Assignment, pool: dict, labelled: bool, from_eval: bool) ->
             "mixed precision", validation=val,
             validation_origin=f"{_n(val)} {'labelled ' if eval_labels else ''}--eval samples (a fixed random "
             "quarter), not verified on"), pool
-    pool, val = split(pool, "calibration")
+    pool, val = split(pool, "calibration", kept_for="calibrate int8")
     return dataclasses.replace(
         plan, calibration_origin=f"{plan.calibration_origin} ({_n(val)} set aside to decide mixed precision)",
         validation=val, validation_origin=f"{_n(val)} samples of the calibration data (a fixed random quarter), "
