@@ -139,6 +139,7 @@ class Builder:
         layer classes, or the layers the all-int8 artifact's per-layer error blames (mixed_precision)."""
         from edgekit.converters.common import mixed_precision as mp
         from edgekit.converters.common.float_fallback import FallbackDecision, choose_float_layers
+        from edgekit.converters.common.layer_error import feeds_of
 
         def build(layers: tuple[str, ...]) -> Path:
             out = self.work / f"{fmt}-int8-trial{len(decision.trials)}"
@@ -155,7 +156,7 @@ class Builder:
         else:
             def candidates(int8: Path) -> list[str]:
                 fp32 = self.build(fmt, "fp32") / int8.name
-                return mp.blamed_layers(self.backend(fmt).tensors, fp32, int8, mp.feeds_of(self.search.rank_inputs),
+                return mp.blamed_layers(self.backend(fmt).tensors, fp32, int8, feeds_of(self.search.rank_inputs),
                                         self.src.layer_names(), s.reference if s.metric.startswith("min SNR") else 10.0)
         chosen = choose_float_layers(candidates, build, s.score, decision)
         self.fallbacks[fmt] = {"split": s.split, **decision.to_json()}

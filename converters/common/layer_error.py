@@ -26,6 +26,7 @@ import numpy as np
 from edgekit.converters.common.verify import SNR_CAP_DB, snr_db
 
 WORST = 5  # layers a report lists
+FEEDS = 16  # samples a per-layer comparison runs on
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,11 @@ def layer_report(tensors: Callable[[object, list[dict]], tuple[dict, list[str]]]
     fp32, _ = tensors(fp32_artifact, feeds)
     quant, order = tensors(quant_artifact, feeds)
     return compare(_stacked(fp32), _stacked(quant), order, layers, threshold_db, started)
+
+
+def feeds_of(inputs: dict[str, np.ndarray], k: int = FEEDS) -> list[dict[str, np.ndarray]]:
+    """``k`` one-sample feeds spread evenly over ``inputs`` (data often comes in order: one class after another)."""
+    from edgekit.converters.common.data import spread
+
+    n = len(next(iter(inputs.values())))
+    return [{name: v[i : i + 1] for name, v in inputs.items()} for i in spread(n, k)]

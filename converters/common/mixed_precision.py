@@ -22,7 +22,6 @@ import numpy as np
 from edgekit.reporting.fidelity import Fidelity, degradation
 
 MAX_CANDIDATES = 6  # layers tried alone in float (then together, best first): at most 2 x this + 1 builds
-LAYER_FEEDS = 16  # samples the per-layer error that ranks candidates is measured on
 
 
 @dataclass(frozen=True)
@@ -107,14 +106,6 @@ def blamed_layers(tensors, fp32_artifact: Path, int8_artifact: Path, feeds: list
         if record.layer not in blamed:
             blamed.append(record.layer)
     return blamed
-
-
-def feeds_of(inputs: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """LAYER_FEEDS one-sample feeds spread over ``inputs``."""
-    from edgekit.converters.common.data import spread
-
-    n = len(next(iter(inputs.values())))
-    return [{k: v[i : i + 1] for k, v in inputs.items()} for i in spread(n, LAYER_FEEDS)]
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from edgekit._fs import atomic_write_json, file_sha256, staged_directory
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.pruning import PruneSpec
+from edgekit.converters.common.run_data import RunData, classes_of, prepare_data, search_request
 from edgekit.converters.common.source import SourceModel, kind_of_spec, load_source, with_input_shapes
 from edgekit.converters.common.verify import verify_artifact
 from edgekit.converters.recipes import Recipe, get_recipe
 from edgekit.errors import EdgekitError, MissingDependencyError, UsageError, summarize
 from edgekit.formats import CALIBRATED, FORMATS, OPT_IN
 from edgekit.reporting.fidelity import Fidelity, judge
-from edgekit.reporting.metric import Metric
 from edgekit.reporting.records import ConvertReport, ConvertSummary, FailedCell
 from edgekit.targets import Target
 
@@ -80,102 +80,6 @@ def check_supported(model: str | SourceModel, jobs: list[Job], prune: PruneSpec 
                              tip=exc.tip) from None
 
 
-@dataclass(frozen=True)
-class _Data:
-    calibration: dict[str, np.ndarray] | None
-    calibration_origin: str
-    eval_inputs: dict[str, np.ndarray]
-    evaluated_on: str
-    evaluate: Callable | None
-    metric: Metric | None
-    primary_output: str
-    primary_is_classes: bool = True  # the primary output holds class scores: top-1 agreement is judged
-    # top-1 agreement is shown: for class scores, and for any (N, C) output of a user's model, which may be logits
-    # nothing says are classes (shown for the reader, not judged)
-    show_top1: bool = True
-    labels: np.ndarray | None = None  # --eval class labels of eval_inputs
-    findings: tuple[dict, ...] = ()  # calibration vs held-out checks (converters/common/data_checks)
-    validation: dict[str, np.ndarray] | None = None  # a user's samples set aside for a mixed-precision search
-    validation_origin: str | None = None
-
-
-def _top1_evaluator(inputs, labels, primary):
-    def evaluate(predict):
-        return {"top1": float(np.mean(predict(inputs)[primary].argmax(-1) == labels)), "n_heldout": int(len(labels))}
-    return evaluate
-
-
-def _prepare_data(src: SourceModel, recipe: Recipe, calib: dict | None, evald: dict | None, need_calib: bool,
-                  validation: str | None = None) -> _Data:
-    """Validate the user's data and decide which samples calibrate and which verify (converters/common/heldout:
-    never the same ones); compare the two before anything is quantized (converters/common/data_checks)."""
-    from edgekit.converters.common.data_checks import calibration_findings
-    from edgekit.converters.common.heldout import assign
-
-    specs = src.static_inputs()
-    primary = src.zoo.primary_output if src.zoo else src.outputs[0]
-    if calib is not None:
-        calib = data_mod.by_input_name(calib, specs)
-        data_mod.check_inputs(calib, specs, "calibration")
-    if evald is not None:
-        evald = data_mod.by_input_name(evald, specs)
-        data_mod.check_inputs(evald, specs, "evaluation")
-        if data_mod.LABELS_KEY in evald:  # wrong labels are refused before any conversion work
-            evald[data_mod.LABELS_KEY] = data_mod.class_labels(evald[data_mod.LABELS_KEY], len(evald[specs[0].name]))
-    if calib is None and evald is None and not src.zoo:
-        raise UsageError(
-            ("int8 quantization needs real calibration data, and none was given." if need_calib else
-             "Nothing to verify the artifacts on: no --eval and no --calib data."),
-            got=f"model {src.path or src.name} with no --calib and no --eval",
-            tip=f"Pass --calib data.npz with {data_mod.MIN_CALIBRATION}+ real samples keyed by input name "
-            f"({', '.join(t.name for t in specs)}) and --eval eval.npz (held-out samples, integer class labels under "
-            "'labels'); one file is split into calibration and held-out parts."
-            + ("" if not need_calib else " Or choose --precision fp32/fp16."))
-    plan = assign(calib, evald, specs, need_calib=need_calib, own_calibration=src.zoo is not None,
-                  own_heldout=src.zoo is not None, validation=None if src.zoo else validation)
-    calibration, origin = plan.calibration, plan.calibration_origin
-    if calibration is None and src.zoo and need_calib:
-        calibration, origin = src.zoo.calibration_inputs(recipe.calibration_samples), "zoo training split"
-    if plan.evaluation is not None:
-        inputs = {t.name: np.asarray(plan.evaluation[t.name], t.dtype) for t in specs}
-        labels = plan.evaluation.get(data_mod.LABELS_KEY)
-        evaluate = None if labels is None else _top1_evaluator(inputs, labels, primary)
-        data = _Data(calibration, origin, inputs, plan.evaluated_on, evaluate, Metric("top1") if evaluate else None,
-                     primary, labels=labels)
-    else:
-        z = src.zoo
-        data = _Data(calibration, origin, z.heldout_inputs(), "zoo held-out split", z.evaluate, z.metric_definition,
-                     primary, z.primary_is_classes, show_top1=z.primary_is_classes)
-    findings = () if calibration is None else tuple(
-        calibration_findings(calibration, data.eval_inputs, specs, data.evaluated_on))
-    return dataclasses.replace(data, findings=findings, validation=plan.validation,
-                               validation_origin=plan.validation_origin)
-
-
-def _classes_of(data: _Data, reference: dict[str, np.ndarray], src: SourceModel) -> _Data:
-    """Whether the primary output holds class scores (so top-1 agreement is judged): the zoo says so; a user's
-    model does when its --eval labels are classes of it, or when the output is a probability distribution.
-    Labels beyond the output's classes are refused here, before any conversion."""
-    if src.zoo:
-        return data
-    out = np.asarray(reference[data.primary_output])
-    if data.labels is not None:
-        classes = out.shape[-1] if out.ndim >= 2 else 0
-        if classes < 2 or int(data.labels.max(initial=0)) >= classes:
-            from edgekit.errors import DataError
-
-            raise DataError(
-                f"The evaluation labels do not fit the model's output '{data.primary_output}'.",
-                got=f"labels 0..{int(data.labels.max(initial=0))}; the output has shape {tuple(out.shape)} "
-                f"({classes} classes)" if classes >= 2 else f"labels; the output has shape {tuple(out.shape)}",
-                tip="Labels are class indices of the first output (top-1 accuracy); drop 'labels' for a model that "
-                "does not classify.")
-        return dataclasses.replace(data, primary_is_classes=True)
-    probs = out.ndim >= 2 and out.shape[-1] > 1 and np.issubdtype(out.dtype, np.floating) and bool(
-        np.all(out >= 0) and np.allclose(out.sum(-1), 1.0, atol=1e-3))
-    return dataclasses.replace(data, primary_is_classes=probs)
-
-
 def gzip_size(directory: Path, files) -> int:
     """Bytes of the artifact files gzip-compressed (level 9): what sparsity saves in a download or a flash."""
     import gzip
@@ -209,7 +113,7 @@ def _prune_source(src: SourceModel, recipe: Recipe, spec: PruneSpec, train_path:
     return dataclasses.replace(src, name=f"{src.name}-{spec.tag}", _model=model), record
 
 
-def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: _Data, files: dict[str, str],
+def _metadata(src: SourceModel, recipe: Recipe, job: Job, data: RunData, files: dict[str, str],
               export_route: dict, pruning: dict | None = None) -> dict:
     calib = data.calibration if job.precision in CALIBRATED else None
     return {
@@ -264,14 +168,14 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     if prune is not None:
         src, pruning = _prune_source(src, recipe, prune, train_path, progress)
     searching = (mixed_precision or max_accuracy_drop is not None) and any(j.precision == "int8" for j in jobs)
-    data = _prepare_data(src, recipe, calib, evald, any(j.precision in CALIBRATED for j in jobs),
+    data = prepare_data(src, recipe, calib, evald, any(j.precision in CALIBRATED for j in jobs),
                          validation=("labelled" if max_accuracy_drop is not None else "any") if searching else None)
     for f in data.findings:
         progress(f"check {f['check']}: {f['message']}")
     progress("running the fp32 reference")
     reference_predict = src.reference()
     reference = reference_predict(data.eval_inputs)
-    data = _classes_of(data, reference, src)
+    data = classes_of(data, reference, src)
     reference_metrics = data.evaluate(reference_predict) if data.evaluate else {}
     evaluation = {"sha256": data_mod.data_hash(data.eval_inputs),
                   "samples": int(len(next(iter(data.eval_inputs.values()))))}
@@ -279,7 +183,7 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
     failed, degraded = [], []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
-        search = _search(src, recipe, data, thresholds, max_accuracy_drop, progress) if searching else None
+        search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress) if searching else None
         builder = Builder(src, recipe, data.calibration, Path(tmp), search)
         for i, job in enumerate(jobs, 1):
             t = job.target
@@ -310,36 +214,13 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     return write_model_directory(model_dir, summary, evaluation)
 
 
-def _search(src: SourceModel, recipe: Recipe, data: _Data, fidelity: Fidelity, max_drop: float | None,
-            progress: Callable[[str], None]):
-    """The run's mixed-precision search request: its budget, validation samples and the samples that rank
-    candidate layers."""
-    from edgekit.converters.common.mixed_precision import Budget, Search, Validation
-
-    if src.zoo:
-        validation, rank = None, src.zoo.calibration_inputs(recipe.calibration_samples)
-        about = "the zoo's validation split"
-    else:
-        labels = data.validation.get(data_mod.LABELS_KEY)
-        inputs = {k: v for k, v in data.validation.items() if k != data_mod.LABELS_KEY}
-        if labels is not None:
-            labels = data_mod.class_labels(labels, len(next(iter(inputs.values()))))
-        validation, rank, about = Validation(inputs, labels, data.validation_origin), inputs, data.validation_origin
-        if max_drop is not None and labels is None:
-            progress("mixed precision: no labels in the validation samples, so the budget is the fidelity thresholds, "
-                     "not --max-accuracy-drop (which still gates the held-out result)")
-    progress(f"mixed precision: every int8 build is searched on {about}")
-    return Search(src, recipe, Budget(max_drop, fidelity), validation, data.primary_output, data.primary_is_classes,
-                  rank)
-
-
 @dataclass(frozen=True)
 class _Run:
     """What every cell of one convert run shares."""
 
     src: SourceModel
     recipe: Recipe
-    data: _Data
+    data: RunData
     reference: dict[str, np.ndarray]  # fp32 outputs on the evaluation inputs
     reference_metrics: dict
     evaluation: dict  # sha256 and size of the evaluation inputs
@@ -400,11 +281,9 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
 def _layer_report(run: _Run, builder: Builder, fmt: str, artifact: Path) -> dict:
     """converters/common/layer_error on 16 held-out samples against the fp32 build of the same format: written as
     layers.json beside the artifact, summarised in its report. A diagnostic: its failure is recorded, not raised."""
-    from edgekit.converters.common.layer_error import layer_report
+    from edgekit.converters.common.layer_error import feeds_of, layer_report
 
-    inputs = run.data.eval_inputs
-    n = len(next(iter(inputs.values())))
-    feeds = [{k: v[i : i + 1] for k, v in inputs.items()} for i in data_mod.spread(n, 16)]
+    feeds = feeds_of(run.data.eval_inputs)
     try:
         fp32 = builder.build(fmt, "fp32") / artifact.name
         found = layer_report(builder.backend(fmt).tensors, fp32, artifact, feeds, run.src.layer_names(),
