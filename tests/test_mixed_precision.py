@@ -150,3 +150,22 @@ def test_kernel_and_dtype_names_say_what_an_op_computes_in():
 
     names = ["jit_avx512_I8", "ref_any_FP32", "unknown_f32", "uint8", "float", "float32", "int16", "int32"]
     assert [compute_of(n) for n in names] == ["int8", "float", "float", "int8", "float", "float", "int16", ""]
+
+
+def test_error_spread_over_many_layers_floats_them_in_doubling_steps(tmp_path):
+    """Ten layers each carry a tenth of the loss and no single one recovers anything measurable: after the six
+    singles and their cumulative sets, the rest of the blame list joins 12 at a time, then all 20."""
+    blamed = [f"dw{i}" for i in range(20)]
+
+    def build(layers):
+        path = tmp_path / (f"{len(layers)}-{'-'.join(layers)}"[:200] or "all-int8")
+        path.write_text(json.dumps(list(layers)))
+        return path
+
+    def score(path):
+        return 0.5 + 0.04 * sum(f"dw{i}" in json.loads(path.read_text()) for i in range(10))
+
+    decision = FallbackDecision("top1", reference=0.9, tolerance=0.01, higher_is_better=True)
+    chosen = choose_float_layers(lambda int8: blamed, build, score, decision, singles=6)
+    assert decision.reached and json.loads(chosen.read_text()) == blamed[:12]
+    assert [len(t.float_layers) for t in decision.trials] == [0, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 12]

@@ -63,11 +63,15 @@ def choose_float_layers(
     build: Callable[[tuple[str, ...]], Path],
     score: Callable[[Path], float | tuple[float, bool]],
     decision: FallbackDecision,
+    singles: int | None = None,
 ) -> Path:
     """Return the int8 artifact with the fewest float layers that keeps the metric within tolerance
     (or, if none does, the best one tried); ``decision`` records why. ``candidates`` may be a function of the
-    all-int8 artifact (the layers its error report blames); ``score`` may return (value, within budget) when the
-    budget is more than one number (fidelity thresholds), the value then only ranks."""
+    all-int8 artifact (the layers its error report blames, worst first); ``score`` may return (value, within
+    budget) when the budget is more than one number (fidelity thresholds), the value then only ranks.
+    ``singles``: only the first this many candidates are tried alone and then together; when that is not enough,
+    the rest join in doubling steps (error spread over many layers: a CNN's depthwise stack, a transformer's
+    residual stream), so a long list costs a few builds, not one per layer."""
     sign = 1.0 if decision.higher_is_better else -1.0
     passed: dict[tuple[str, ...], bool] = {}
 
@@ -95,6 +99,8 @@ def choose_float_layers(
         if callable(candidates):
             candidates = candidates(tried[()][0])
         decision.candidates = list(candidates)
+        rest = list(candidates[singles:]) if singles is not None else []
+        candidates = list(candidates[:singles]) if singles is not None else list(candidates)
         for layer in candidates:
             tried[(layer,)] = trial((layer,))
         # Layers whose float version alone recovered a real part of the gap first (most first); the others in the
@@ -120,6 +126,15 @@ def choose_float_layers(
                     if ok(fewer):
                         layers = fewer
                 break
+        else:
+            extended, k = order + rest, max(2 * len(order), 1)
+            while rest and k < 2 * len(extended):
+                layers = tuple(extended[:k])
+                if layers not in tried:
+                    tried[layers] = trial(layers)
+                if ok(layers):
+                    break
+                k *= 2
     # The fewest float layers within tolerance; if nothing reached it, the best score seen.
     passing = [k for k in tried if ok(k)]
     if passing:

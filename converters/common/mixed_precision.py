@@ -21,7 +21,8 @@ import numpy as np
 
 from edgekit.reporting.fidelity import Fidelity, degradation
 
-MAX_CANDIDATES = 6  # layers tried alone in float (then together, best first): at most 2 x this + 1 builds
+SINGLES = 6  # blamed layers tried alone in float, then together (best first)
+MAX_CANDIDATES = 32  # the rest of the blame list joins in doubling steps (12, 24, 32) when those were not enough
 
 
 @dataclass(frozen=True)
