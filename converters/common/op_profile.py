@@ -21,7 +21,8 @@ TOP = 5  # op types a report lists
 class OpTime:
     name: str  # the op as the runtime names it
     type: str  # its op type (LiteRT builtin, ONNX op type, OpenVINO layer type)
-    compute: str  # what it computes in: int8, int16, float, or "" when the runtime does not say
+    compute: str  # int8, int16, float, int8-dynamic (LiteRT dynamic-range: int8 weights, activations quantized
+    # per inference), or "" when the runtime does not say
     ms: float | None  # median time per inference; None where the runtime has no per-op profiler (LiteRT)
 
 
