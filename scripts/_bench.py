@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,9 +90,12 @@ def measured_peak_gflops(threads: int = THREADS, n: int = 1024, repeats: int = 7
 
 
 def _tool(name: str) -> str:
-    """A runtime's own command-line tool: the active virtualenv's copy, else whatever PATH finds."""
-    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / name
-    return str(exe) if exe.is_file() else name
+    """A runtime's own command-line tool: next to the running Python (a venv's python run without activating it),
+    the active virtualenv's copy, else whatever PATH finds."""
+    for directory in (Path(sys.executable).parent, Path(os.environ.get("VIRTUAL_ENV", "")) / "bin"):
+        if (directory / name).is_file():
+            return str(directory / name)
+    return name
 
 
 def benchmark_app_median_ms(xml: Path, threads: int = THREADS, seconds: int = 5, f32: bool = True) -> float | None:
