@@ -92,7 +92,7 @@ def tflite_ops(path: Path):
         model_path=str(path))
     tensors = interpreter.get_tensor_details()
     details = interpreter._get_ops_details()
-    produced = {i for op in details for i in op["outputs"]} | {d["index"] for d in interpreter.get_input_details()}
+    constants = _constant_tensors(interpreter, details)
     ops, seen = [], set()
     for op in details:
         out = next((i for i in op["outputs"] if i >= 0), None)
@@ -101,7 +101,7 @@ def tflite_ops(path: Path):
         seen.add(out)
         dtype = np.dtype(tensors[out]["dtype"]).name if out is not None else ""
         compute = compute_of(dtype)
-        weights = {np.dtype(tensors[i]["dtype"]).name for i in op["inputs"] if i >= 0 and i not in produced}
+        weights = {np.dtype(tensors[i]["dtype"]).name for i in op["inputs"] if i in constants}
         if compute == "float" and "int8" in weights:  # dynamic-range: int8 weights, activations quantized per run
             compute = "int8-dynamic"
         ops.append(OpTime(tensors[out]["name"].split(";")[0] if out is not None else str(op["index"]),
@@ -254,23 +254,18 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
 
 
 def _p50_ms(model: bytes, feed: dict[str, np.ndarray], runs: int = 60) -> float:
-    """Median single-thread latency of a .tflite on ``feed`` with LiteRT on this host (after 10 warm-up runs)."""
+    """Median single-thread latency of a .tflite on ``feed`` with LiteRT on this host (edgekit's latency protocol:
+    warm-up until stable, then ``runs`` timed runs)."""
     import tempfile
-    import time
 
+    from edgekit.profiling.latency import measure_latency
     from edgekit.runtime._litert import LiteRTSession
 
     with tempfile.TemporaryDirectory(prefix="edgekit-tflite-time-") as tmp:
         path = Path(tmp) / "model.tflite"
         path.write_bytes(model)
         session = LiteRTSession(path, threads=1)
-        times = []
-        for i in range(10 + runs):
-            started = time.perf_counter()
-            session.run(feed)
-            if i >= 10:
-                times.append(time.perf_counter() - started)
-    return 1e3 * float(np.median(times))
+        return measure_latency(session.run, [feed], min_runs=runs, min_seconds=0.0)["median_ms"]
 
 
 def _convert(converter, precision: str) -> bytes:
@@ -342,13 +337,18 @@ def _op_tensor_names(model: bytes) -> list[tuple[str, list[str], list[str]]]:
         model_content=model)
     tensors = interpreter.get_tensor_details()
     details = interpreter._get_ops_details()
-    produced = {i for op in details for i in op["outputs"]}
-    graph_inputs = {d["index"] for d in interpreter.get_input_details()}
+    constants = _constant_tensors(interpreter, details)
     first_output = {i: tensors[op["outputs"][0]]["name"] for op in details for i in op["outputs"]}
     ops = []
     for op in details:
-        constants = [i for i in op["inputs"] if i >= 0 and i not in produced and i not in graph_inputs]
+        weights = [i for i in op["inputs"] if i in constants]
         feeding = [first_output[i] for i in op["inputs"] if i in first_output]
-        ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *constants)],
+        ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *weights)],
                     feeding))
     return ops
+
+
+def _constant_tensors(interpreter, details) -> set[int]:
+    """Indices of the tensors no op computes and no graph input feeds: weights, biases, shapes."""
+    produced = {i for op in details for i in op["outputs"]} | {d["index"] for d in interpreter.get_input_details()}
+    return {i for op in details for i in op["inputs"] if i >= 0 and i not in produced}

@@ -157,7 +157,7 @@ class Builder:
             def candidates(int8: Path) -> list[str]:
                 fp32 = self.build(fmt, "fp32") / int8.name
                 return mp.blamed_layers(self.backend(fmt).tensors, fp32, int8, feeds_of(self.search.rank_inputs),
-                                        self.src.layer_names(), s.reference if s.metric.startswith("min SNR") else 10.0)
+                                        self.src.layer_names())
         chosen = choose_float_layers(candidates, build, s.score, decision, None if isinstance(candidates, list)
                                      else mp.SINGLES)
         self.fallbacks[fmt] = {"split": s.split, **decision.to_json()}

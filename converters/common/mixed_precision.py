@@ -92,14 +92,14 @@ def make_scorer(src, recipe, budget: Budget | None, validation: Validation | Non
                   validation.origin)
 
 
-def blamed_layers(tensors, fp32_artifact: Path, int8_artifact: Path, feeds: list[dict], layers: list[str],
-                  threshold_db: float) -> list[str]:
+def blamed_layers(tensors, fp32_artifact: Path, int8_artifact: Path, feeds: list[dict], layers: list[str]) -> list[str]:
     """The layers that add the most error to ``int8_artifact`` (per-layer error vs its fp32 twin), worst first, at
     most MAX_CANDIDATES; a layer that adds nothing measurable is never a candidate."""
     from edgekit.converters.common.layer_error import layer_report
     from edgekit.converters.common.verify import SNR_CAP_DB
 
-    report = layer_report(tensors, fp32_artifact, int8_artifact, feeds, layers, threshold_db)
+    # ranked by the error each layer adds; the report's threshold (its first layer below) plays no part here
+    report = layer_report(tensors, fp32_artifact, int8_artifact, feeds, layers, threshold_db=0.0)
     blamed: list[str] = []
     for record in sorted(report.layers, key=lambda r: r.added_db):
         if record.added_db >= SNR_CAP_DB or len(blamed) == MAX_CANDIDATES:
