@@ -43,12 +43,15 @@ class Start:
 @dataclass(frozen=True)
 class ExportSpec:
     """What to write: the precision, the static input shapes every target compiles, real calibration samples
-    (int8 only) and the Keras layers an int8 build keeps in float (chosen by converters/common/float_fallback)."""
+    (int8 only) and the Keras layers an int8 build keeps in float (chosen by converters/common/float_fallback).
+    ``weights_only``: int8 weights with float activations (LiteRT's dynamic-range int8, which quantizes activations
+    per inference), offered by a backend's ``speed_variants`` where static int8 runs slower than fp32."""
 
     precision: str
     input_shapes: Mapping[str, tuple[int, ...]]
     calibration: Mapping[str, np.ndarray] | None = None
     float_layers: tuple[str, ...] = ()
+    weights_only: bool = False
 
     def calibration_samples(self) -> list[dict[str, np.ndarray]]:
         """One-sample feeds by input name, in order, each in its input's dtype (token ids stay integers)."""
@@ -90,6 +93,12 @@ class Backend(ABC):
     @abstractmethod
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
         """Write the artifact ``dst`` (its companions, e.g. model.bin, beside it) from ``start``."""
+
+    def speed_variants(self, start_kind: str, spec: ExportSpec, profile) -> tuple[tuple[str, ExportSpec], ...]:
+        """Other int8 builds (a label and the spec) that may run faster than ``spec``'s where its per-op profile
+        (``profile``, a converters.common.op_profile.OpProfile) shows int8 kernels missing; converters/common/
+        speed_guard times them. None by default."""
+        return ()
 
     @abstractmethod
     def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):

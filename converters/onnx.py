@@ -49,6 +49,8 @@ class OnnxBackend(Backend):
         return {"onnx_opset": opset_of(artifact)}
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
+        if spec.weights_only:  # the Jetson runs ONNX with TensorRT, not tuned on this host's CPU (no speed_variants)
+            raise ValueError("ONNX int8 here is static QDQ; weights_only is not offered.")
         if spec.precision == "fp32":
             shutil.copyfile(start.path, dst)
         elif spec.precision == "fp16":

@@ -4,7 +4,7 @@ fp16 / int16 / int8)."""
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,21 +17,17 @@ from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, Expo
 from edgekit.errors import ConversionError, UsageError, summarize
 from edgekit.formats import CALIBRATED
 
-log = logging.getLogger(__name__)
-
-
-INT8_SCHEMES = ("full-integer", "dynamic-range", "faster")
-FASTER_BY = 1.5  # "faster" takes dynamic-range only when full-integer is at least this much slower: a stable choice
+INT8_SCHEMES = ("full-integer", "dynamic-range")
 
 
 @dataclass(frozen=True)
 class TFLiteOptions:
-    """How an int8 .tflite is made from a SavedModel. full-integer: int8 activations calibrated on real data, int8
-    I/O. dynamic-range: int8 weights, activations quantized per inference from their actual range (XNNPACK runs
-    fully connected and convolution layers in int8 that way), float I/O, no calibration. faster: both, timed with
-    LiteRT on a calibration sample on this host; dynamic-range when full-integer is FASTER_BY slower. Measured
-    (host p50, zoo held-out): gnn-grid full-integer 4.23 ms vs dynamic-range 0.34 ms (fp32 0.41), voltage RMSE
-    +156 % vs +0 % of fp32; tiny-transformer 1.50 vs 0.36 ms (fp32 0.27), top-1 0.9705 vs 0.9735 (fp32 0.974)."""
+    """How an int8 .tflite is made. full-integer: int8 activations calibrated on real data, int8 I/O. dynamic-range:
+    int8 weights, activations quantized per inference from their actual range (XNNPACK runs fully connected and
+    convolution layers in int8 that way), float I/O, no calibration. Whichever a recipe names, an int8 build slower
+    than fp32 on this host is also tried as dynamic-range (``speed_variants``, timed by converters/common/
+    speed_guard): measured (host p50, zoo held-out), gnn-grid full-integer 4.23 ms vs dynamic-range 0.34 ms (fp32
+    0.41), voltage RMSE +156 % vs +0 % of fp32; tiny-transformer 1.50 vs 0.36 ms (fp32 0.27)."""
 
     int8_scheme: str = "full-integer"
 
@@ -56,24 +52,21 @@ class TFLiteBackend(Backend):
         return {"int8_scheme": "dynamic-range" if "float32" in inputs else "full-integer"}
 
     def export(self, start: Start, dst: Path, spec: ExportSpec) -> None:
+        dynamic = spec.precision == "int8" and (spec.weights_only or (
+            self.options.int8_scheme == "dynamic-range" and not spec.float_layers))
+        precision = "int8-dynamic-range" if dynamic else spec.precision
         if start.kind == TORCH_PROGRAM:
-            samples = spec.calibration_samples() if spec.precision in CALIBRATED else None
-            atomic_write_bytes(dst, torch_program_to_tflite(start.path, spec.precision, samples, spec.float_layers))
-        elif spec.precision == "int8" and not spec.float_layers and self.options.int8_scheme != "full-integer":
-            atomic_write_bytes(dst, self._int8_by_scheme(start.path, spec))
+            samples = spec.calibration_samples() if precision in CALIBRATED else None
+            atomic_write_bytes(dst, torch_program_to_tflite(start.path, precision, samples, spec.float_layers))
         else:
-            atomic_write_bytes(dst, saved_model_to_tflite(start.path, spec.precision, spec.calibration,
-                                                          spec.float_layers))
+            atomic_write_bytes(dst, saved_model_to_tflite(start.path, precision, spec.calibration, spec.float_layers))
 
-    def _int8_by_scheme(self, saved_model: Path, spec: ExportSpec) -> bytes:
-        dynamic = saved_model_to_tflite(saved_model, "int8-dynamic-range", None)
-        if self.options.int8_scheme == "dynamic-range":
-            return dynamic
-        full = saved_model_to_tflite(saved_model, "int8", spec.calibration)
-        feed = spec.calibration_samples()[0]
-        full_ms, dynamic_ms = _p50_ms(full, feed), _p50_ms(dynamic, feed)
-        log.info("LiteRT int8: full-integer p50 %.3f ms, dynamic-range %.3f ms", full_ms, dynamic_ms)
-        return dynamic if full_ms > FASTER_BY * dynamic_ms else full
+    def speed_variants(self, start_kind: str, spec: ExportSpec, profile) -> tuple[tuple[str, ExportSpec], ...]:
+        """Dynamic-range int8: where XNNPACK lacks a full-integer kernel (an LSTM unrolled into hundreds of int8
+        ops, attention's float ops between quantize/dequantize pairs) its float kernels with int8 weights run."""
+        if spec.precision != "int8" or spec.weights_only:
+            return ()
+        return (("dynamic-range", dataclasses.replace(spec, weights_only=True, float_layers=())),)
 
     def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return tflite_tensors(artifact, feeds)
@@ -126,14 +119,25 @@ def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict
             if o >= 0 and np.issubdtype(details[o]["dtype"], np.number):
                 index.setdefault(details[o]["name"].split(";")[0], o)
     values: dict[str, list] = {name: [] for name in index}
-    for feed in feeds:
+    for k, feed in enumerate(feeds):
         session.run(feed)
+        if k == 0:  # an op output no later op reads may hold no data (measured: one of a SPLIT's in an LSTM cell)
+            index = {name: i for name, i in index.items() if _readable(interp, i)}
+            values = {name: [] for name in index}
         for name, i in index.items():
             x = interp.get_tensor(i)
             scale, zero_point = details[i]["quantization"]
             quantized = scale and np.issubdtype(x.dtype, np.integer)
             values[name].append((x.astype(np.float32) - zero_point) * scale if quantized else x.astype(np.float32))
     return values, list(index)
+
+
+def _readable(interpreter, index: int) -> bool:
+    try:
+        interpreter.get_tensor(index)
+    except ValueError:  # "Tensor data is null"
+        return False
+    return True
 
 
 def torch_program_to_tflite(program: Path, precision: str, calibration: list[dict[str, np.ndarray]] | None = None,
@@ -193,6 +197,9 @@ def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np
                             num_bits=16, dtype=qtyping.TensorDataType.FLOAT),
                         compute_precision=qtyping.ComputePrecision.FLOAT, explicit_dequantize=True))
             return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
+        if precision == "int8-dynamic-range":  # int8 weights, activations quantized per inference
+            qt.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+            return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
         if not calibration:
             raise UsageError(f"{precision} conversion needs calibration data.", tip="Pass --calib data.npz.")
         qt.load_quantization_recipe(recipe.static_wi8_ai16() if precision == "int16" else recipe.static_wi8_ai8())
@@ -251,21 +258,6 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
         if float_layers:
             return _selective_int8(tf, converter, representative, float_layers, saved_model)
     return _convert(converter, precision)
-
-
-def _p50_ms(model: bytes, feed: dict[str, np.ndarray], runs: int = 60) -> float:
-    """Median single-thread latency of a .tflite on ``feed`` with LiteRT on this host (edgekit's latency protocol:
-    warm-up until stable, then ``runs`` timed runs)."""
-    import tempfile
-
-    from edgekit.profiling.latency import measure_latency
-    from edgekit.runtime._litert import LiteRTSession
-
-    with tempfile.TemporaryDirectory(prefix="edgekit-tflite-time-") as tmp:
-        path = Path(tmp) / "model.tflite"
-        path.write_bytes(model)
-        session = LiteRTSession(path, threads=1)
-        return measure_latency(session.run, [feed], min_runs=runs, min_seconds=0.0)["median_ms"]
 
 
 def _convert(converter, precision: str) -> bytes:

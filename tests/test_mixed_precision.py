@@ -55,16 +55,26 @@ def test_max_accuracy_drop_keeps_the_breaking_layers_float_on_every_backend(tmp_
     common = ("--precision", "int8", "--calib", str(outlier_model / "calib.npz"), "--eval",
               str(outlier_model / "eval.npz"), *[a for t in TARGETS for a in ("--target", t)])
     r = run_cli("convert", str(outlier_model / "outlier.keras"), *common, "--out", str(tmp_path / "plain"))
-    assert r.returncode == 7, r.stdout + r.stderr  # all-int8 is degraded (on ONNX Runtime and LiteRT)
+    assert r.returncode == 7, r.stdout + r.stderr  # all-int8 is degraded (on ONNX Runtime)
     plain = _reports(tmp_path / "plain", "outlier")
     assert plain["jetson-orin-nano"]["fidelity"]["degraded"]
+    # LiteRT full-integer int8 ran slower than fp32 here (measured 0.039 vs 0.019 ms) and was degraded (7.1 dB on
+    # calibration samples): the speed guard kept dynamic-range int8, faster and within the fidelity thresholds
+    speed = plain["raspberry-pi-5"]["int8_speed"]
+    assert speed["slower"] and speed["chosen"] == "dynamic-range", speed
+    assert not speed["trials"][0]["within_budget"] and speed["trials"][1]["within_budget"], speed
+    assert not plain["raspberry-pi-5"]["fidelity"]["degraded"], plain["raspberry-pi-5"]["fidelity"]
     # every int8 artifact's per-op profile, with its own runtime: timed on ONNX Runtime and OpenVINO
     ort_ops = plain["jetson-orin-nano"]["ops"]
     assert ort_ops["runtime"] == "onnxruntime" and ort_ops["timed"] and ort_ops["total_ms"] > 0, ort_ops
     assert {"QGemm", "QuantizeLinear"} <= {t["type"] for t in ort_ops["top_types"]}, ort_ops
     assert plain["intel-core-ultra-npu"]["ops"]["timed"] and plain["intel-core-ultra-npu"]["ops"]["ops"] >= 2
     lite = plain["raspberry-pi-5"]["ops"]
-    assert lite["runtime"] == "litert" and not lite["timed"] and lite["ops"] >= 3 and lite["float_ops"] == 0, lite
+    assert lite["runtime"] == "litert" and not lite["timed"] and lite["ops"] >= 3, lite
+    # dynamic-range: the fully connected layers with int8 weights compute from float activations, no plumbing
+    computes = [o["compute"] for o in json.loads((tmp_path / "plain" / "outlier" / "raspberry-pi-5" / "int8" /
+                                                  "ops.json").read_text())["per_op"]]
+    assert "int8-dynamic" in computes and lite["plumbing_ops"] == 0, (computes, lite)
     r = run_cli("explain", str(tmp_path / "plain" / "outlier"), "--ops")
     assert r.returncode == 0 and "Per-op profile (onnxruntime): " in r.stdout and "QGemm" in r.stdout, r.stdout
 

@@ -4,6 +4,7 @@ backend (converters/backend.py) to write each artifact; it never branches on a f
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,11 +40,16 @@ def check_route(src_kind: str, fmt: str) -> tuple[str, ...]:
 class Builder:
     """Builds each (format, precision) artifact once, from lazily made intermediates."""
 
-    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path, search=None):
+    def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path, search=None,
+                 threads: int | None = None):
         self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
-        # a mixed-precision search for every int8 build (converters/common/mixed_precision): a function making the
-        # run's Scorer and the samples that rank candidates, or None (only a zoo recipe's own layer classes)
+        # the run's mixed-precision request (converters/common/mixed_precision.Search): its Scorer judges every int8
+        # build's speed variants (converters/common/speed_guard), and when ``search.layers`` it searches which
+        # layers each int8 build keeps float. None: neither (only a zoo recipe's own layer classes are searched)
         self.search = search
+        self.threads = threads or min(os.cpu_count() or 1, 4)  # for timing int8 against fp32
+        self.progress = lambda msg: None  # the current cell's progress line (set by the pipeline)
+        self.speed: dict[str, dict] = {}  # format -> speed_guard decision of its int8 artifact
         self._cache: dict[tuple[str, str], Path] = {}
         self._saved_models: dict[str, Path] = {}  # Keras form -> canonical SavedModel
         self._onnx_fp32: Path | None = None
@@ -104,11 +110,16 @@ class Builder:
         form = self.recipe.route("onnx").form if SAVED_MODEL in self.src.intermediates else None
         return Start(ONNX, self.onnx_fp32(), form)
 
+    def spec(self, precision: str, float_layers: tuple[str, ...] = ()) -> ExportSpec:
+        return ExportSpec(precision, {t.name: t.shape for t in self.src.static_inputs()},
+                          self.calibration if precision in CALIBRATED else None, float_layers)
+
     def export(self, fmt: str, precision: str, out: Path, float_layers: tuple[str, ...] = ()) -> Path:
         """Write ``fmt`` at ``precision`` into the directory ``out``; return the artifact's path."""
+        return self.write(fmt, self.spec(precision, float_layers), out)
+
+    def write(self, fmt: str, spec: ExportSpec, out: Path) -> Path:
         backend = self.backend(fmt)
-        spec = ExportSpec(precision, {t.name: t.shape for t in self.src.static_inputs()},
-                          self.calibration if precision in CALIBRATED else None, float_layers)
         dst = out / backend.artifact
         backend.export(self.start(fmt), dst, spec)
         return dst
@@ -123,16 +134,59 @@ class Builder:
 
     def _build(self, fmt: str, precision: str) -> Path:
         out = self.work / f"{fmt}-{precision}"
+        searching = self.search is not None and self.search.layers
         try:
-            if precision == "int8" and (self.search is not None or (self.recipe.float_fallback_types and self.src.zoo)):
-                shutil.copytree(self._int8_with_fallback(fmt), out)
+            if precision == "int8" and (searching or (self.recipe.float_fallback_types and self.src.zoo)):
+                made = self._int8_with_fallback(fmt)
             else:
+                made = out
                 out.mkdir()
                 self.export(fmt, precision, out)
+            if precision == "int8" and self.search is not None:
+                made = self._not_slower(fmt, made)
+            if made != out:
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.copytree(made, out)
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)
             raise
         return out
+
+    def scorer(self):
+        """The run's Scorer of int8 artifacts on validation samples (made once: it runs fp32 on them)."""
+        if self._scorer is None:
+            from edgekit.converters.common import mixed_precision as mp
+
+            self._scorer = self.search.scorer() if self.search else mp.make_scorer(
+                self.src, self.recipe, None, None, "", True)
+        return self._scorer
+
+    def _not_slower(self, fmt: str, made: Path) -> Path:
+        """converters/common/speed_guard: ``made`` (an int8 build's directory) or a faster variant's."""
+        from edgekit.converters.common.layer_error import feeds_of
+        from edgekit.converters.common.speed_guard import not_slower
+
+        backend = self.backend(fmt)
+        feeds = feeds_of(self.search.rank_inputs)
+        kept = tuple(self.fallbacks.get(fmt, {}).get("float_layers", ()))
+
+        def variants(built: Path):
+            profile = backend.ops(built, feeds[0], self.threads)
+            out = []
+            for k, (label, spec) in enumerate(backend.speed_variants(self.start_kind(fmt), self.spec("int8", kept),
+                                                                     profile)):
+                def build(spec=spec, k=k) -> Path:
+                    where = self.work / f"{fmt}-int8-speed{k}"
+                    where.mkdir()
+                    return self.write(fmt, spec, where)
+                out.append((label, build))
+            return out
+
+        s = self.scorer()
+        chosen, decision = not_slower(made / backend.artifact, self.build(fmt, "fp32") / backend.artifact, feeds,
+                                      self.threads, variants, s.judge, s.metric, s.higher_is_better, self.progress)
+        self.speed[fmt] = decision.to_json()
+        return chosen.parent
 
     def _int8_with_fallback(self, fmt: str) -> Path:
         """Search which layers stay float (converters/common/float_fallback) on validation samples: a zoo recipe's
@@ -146,11 +200,8 @@ class Builder:
             out.mkdir()
             return self.export(fmt, "int8", out, layers)
 
-        if self._scorer is None:  # fp32 on the validation samples, once for every format
-            self._scorer = self.search.scorer() if self.search else mp.make_scorer(
-                self.src, self.recipe, None, None, "", True)
-        s = self._scorer
-        decision = FallbackDecision(s.metric, s.reference, s.tolerance, s.higher_is_better)
+        s = self.scorer()
+        decision = FallbackDecision(s.metric, s.reference, s.tolerance, s.higher_is_better, s.reference_is)
         if self.src.zoo and self.recipe.float_fallback_types:
             candidates = self.src.layer_names(self.recipe.float_fallback_types)
         else:

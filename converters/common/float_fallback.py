@@ -48,6 +48,7 @@ class FallbackDecision:
     reference: float  # fp32 on the validation split
     tolerance: float
     higher_is_better: bool
+    reference_is: str = "fp32"  # or "bound": ``reference`` is what a fidelity budget needs, not fp32's score
     float_layers: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     score: float | None = None

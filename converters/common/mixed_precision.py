@@ -53,6 +53,15 @@ class Scorer:
     higher_is_better: bool
     score: Callable[[Path], float | tuple[float, bool]]
     split: str
+    reference_is: str = "fp32"  # "fp32": fp32's score on validation; "bound": the value a fidelity budget needs
+
+    def judge(self, path: Path) -> tuple[float, bool]:
+        """The artifact's score and whether it is within the budget."""
+        scored = self.score(path)
+        if isinstance(scored, tuple):
+            return scored
+        sign = 1.0 if self.higher_is_better else -1.0
+        return scored, sign * (self.reference - scored) <= self.tolerance
 
 
 def make_scorer(src, recipe, budget: Budget | None, validation: Validation | None, primary: str,
@@ -89,7 +98,7 @@ def make_scorer(src, recipe, budget: Budget | None, validation: Validation | Non
         return min(found["snr_db"].values()), not degradation(fidelity, found, classes, None, None, None, None)
 
     return Scorer("min SNR dB vs fp32 (fidelity thresholds)", fidelity.min_snr_db or 0.0, 0.0, True, judged,
-                  validation.origin)
+                  validation.origin, reference_is="bound")
 
 
 def blamed_layers(tensors, fp32_artifact: Path, int8_artifact: Path, feeds: list[dict], layers: list[str]) -> list[str]:
@@ -120,6 +129,7 @@ class Search:
     primary: str
     classes: bool
     rank_inputs: dict[str, np.ndarray]  # samples the per-layer error ranking candidates runs on (never held-out)
+    layers: bool = True  # search float layers; False: the Scorer only judges speed variants (speed_guard)
 
     def scorer(self) -> Scorer:
         return make_scorer(self.src, self.recipe, self.budget, self.validation, self.primary, self.classes)

@@ -34,9 +34,14 @@ class OpProfile:
     ops: tuple[OpTime, ...]
     timed: bool  # whether per-op times were measured
 
+    @property
+    def float_ops(self) -> list[OpTime]:
+        """The ops computing in float that are not quantize/dequantize plumbing."""
+        return [o for o in self.ops if o.compute == "float" and o.type not in PLUMBING]
+
     def summary(self) -> dict:
         plumbing = [o for o in self.ops if o.type in PLUMBING]
-        floating = [o for o in self.ops if o.compute == "float" and o.type not in PLUMBING]
+        floating = self.float_ops
         out = {"runtime": self.runtime, "ops": len(self.ops), "timed": self.timed,
                "plumbing_ops": len(plumbing), "float_ops": len(floating),
                "float_op_types": sorted({o.type for o in floating})}

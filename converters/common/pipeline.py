@@ -183,8 +183,9 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
     failed, degraded = [], []
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
-        search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress) if searching else None
-        builder = Builder(src, recipe, data.calibration, Path(tmp), search)
+        search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress, searching) if any(
+            j.precision == "int8" for j in jobs) else None
+        builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads)
         for i, job in enumerate(jobs, 1):
             t = job.target
             try:
@@ -235,6 +236,7 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
     move it into build/<model>/<target>/<precision>/ only when everything succeeded."""
     t, data = job.target, run.data
     progress(f"converting to {t.format}")
+    builder.progress = progress
     built = builder.build(t.format, job.precision)
     with staged_directory(run.model_dir / t.name / job.precision) as stage:
         for f in built.iterdir():
@@ -266,6 +268,7 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
             runtime_options=result.runtime_options,
             device_runtime={"devices": list(t.devices), "requirements": list(t.device_requirements)},
             float_fallback=builder.fallbacks.get(t.format) if job.precision == "int8" else None,
+            int8_speed=builder.speed.get(t.format) if job.precision == "int8" else None,
             metadata=meta, built_at=_now(), evaluation=run.evaluation,
         )
         if job.precision in CALIBRATED:

@@ -19,6 +19,8 @@ from edgekit.errors import UsageError
 from edgekit.reporting.fidelity import Fidelity
 from edgekit.reporting.metric import Metric
 
+SPEED_SAMPLES = 64  # calibration samples a user's int8 speed variants are judged on without a search
+
 
 @dataclass(frozen=True)
 class RunData:
@@ -117,14 +119,21 @@ def classes_of(data: RunData, reference: dict[str, np.ndarray], src: SourceModel
 
 
 def search_request(src: SourceModel, recipe: Recipe, data: RunData, fidelity: Fidelity, max_drop: float | None,
-            progress: Callable[[str], None]):
-    """The run's mixed-precision search request: its budget, validation samples and the samples that rank
-    candidate layers."""
+                   progress: Callable[[str], None], layers: bool = True):
+    """The run's mixed-precision request: its budget, validation samples and the samples that rank candidate
+    layers. ``layers=False`` (no --mixed-precision / --max-accuracy-drop): no layer search, the Scorer only judges
+    the int8 speed variants (converters/common/speed_guard): on a zoo model's validation split, for a user's model
+    on calibration samples against fp32 by the fidelity thresholds (the report is still scored on held-out data)."""
     from edgekit.converters.common.mixed_precision import Budget, Search, Validation
 
     if src.zoo:
         validation, rank = None, src.zoo.calibration_inputs(recipe.calibration_samples)
         about = "the zoo's validation split"
+    elif not layers:
+        inputs = {k: v[:SPEED_SAMPLES] for k, v in (data.calibration or {}).items()}
+        validation, rank = Validation(inputs, None, "calibration samples"), inputs
+        return Search(src, recipe, Budget(None, fidelity), validation, data.primary_output, data.primary_is_classes,
+                      rank, layers=False)
     else:
         labels = data.validation.get(data_mod.LABELS_KEY)
         inputs = {k: v for k, v in data.validation.items() if k != data_mod.LABELS_KEY}
@@ -134,6 +143,7 @@ def search_request(src: SourceModel, recipe: Recipe, data: RunData, fidelity: Fi
         if max_drop is not None and labels is None:
             progress("mixed precision: no labels in the validation samples, so the budget is the fidelity thresholds, "
                      "not --max-accuracy-drop (which still gates the held-out result)")
-    progress(f"mixed precision: every int8 build is searched on {about}")
+    if layers:
+        progress(f"mixed precision: every int8 build is searched on {about}")
     return Search(src, recipe, Budget(max_drop, fidelity), validation, data.primary_output, data.primary_is_classes,
-                  rank)
+                  rank, layers=layers)

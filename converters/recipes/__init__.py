@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from edgekit.converters.backend import INTERMEDIATES, ONNX, SAVED_MODEL
 from edgekit.converters.onnx import OnnxOptions
 from edgekit.converters.openvino import OpenVINOOptions
-from edgekit.converters.tflite import TFLiteOptions
 from edgekit.errors import UsageError, did_you_mean
 from edgekit.formats import FORMATS
 from edgekit.reporting.fidelity import Fidelity
@@ -90,9 +89,9 @@ RECIPES: dict[str, Recipe] = {
         # weights too, ONNX Runtime's is +0.0 % (LiteRT's 16x8 kernels take int8 weights only).
         # LiteRT: full-integer int8 ran 10x slower than fp32 (BATCH_MATMUL and MEAN without fast int8 kernels) and
         # missed the RMSE bar; dynamic-range int8 (int8 weights, activations quantized per inference) is faster
-        # than fp32 and within it, so the faster scheme is measured per build (TFLiteOptions).
+        # than fp32 and within it: every int8 build slower than fp32 tries it (converters/common/speed_guard).
         Recipe("gnn", "Graph convolution on a dense normalised adjacency: two inputs fed by name; every layer int8.",
-               _TF, options=(OnnxOptions(int16_weight_bits=16), TFLiteOptions(int8_scheme="faster"))),
+               _TF, options=(OnnxOptions(int16_weight_bits=16),)),
         Recipe("generator", "Image generator (dense + transposed convolutions): every layer int8, judged by "
                "fidelity to fp32 (PSNR) and a classifier's view of its samples.", _TF),
         Recipe("diffusion-unet", "Noise-predicting U-Net of a diffusion model (image and timestep embedding fed by "
@@ -118,8 +117,8 @@ RECIPES: dict[str, Recipe] = {
                "break the metric on validation stay float, per backend.", _TF,
                float_fallback_types=("MultiHeadAttention", "LayerNormalization", "Dense"),
                # LiteRT full-integer int8 ran 5.6x slower than fp32 (int8 LayerNorm / attention on reference
-               # kernels, float NEG ops between QUANTIZE/DEQUANTIZE pairs); dynamic-range 1.3x (see TFLiteOptions)
-               options=(TFLiteOptions(int8_scheme="faster"),),
+               # kernels, float NEG ops between QUANTIZE/DEQUANTIZE pairs); dynamic-range 1.3x: the speed guard
+               # (converters/common/speed_guard) tries it
                structured_pruning_unsupported="the residual stream's width is shared by every block through "
                "LayerNorm, and removing attention heads is not implemented; unstructured pruning works on the "
                "dense layers."),

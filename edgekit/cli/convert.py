@@ -112,7 +112,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         fidelity.enforce(summary, allow_degraded)
         enforce(GateRow.of_summary(summary), gates)
         return
-    from edgekit.reporting.summary import mixed_precision_lines, pruning_lines, render_table
+    from edgekit.reporting.summary import int8_speed_lines, mixed_precision_lines, pruning_lines, render_table
 
     click.echo(render_table(summary.artifacts, failed=summary.failed))
     for f in summary.failed:
@@ -126,6 +126,8 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         click.echo(line)
     for line in mixed_precision_lines(summary):
         click.echo(f"mixed precision {line}")
+    for line in int8_speed_lines(summary):
+        click.echo(f"int8 speed {line}")
     click.echo(f"evaluated on: {summary.evaluated_on}; latency is host CPU latency")
     for f in summary.sanity:
         click.echo(f"check {f['check']} ({f['artifact']}): {f['message']}")

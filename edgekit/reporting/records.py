@@ -92,6 +92,7 @@ class ConvertReport(_Measured):
     fidelity: dict | None = None  # thresholds and the degradation verdict (edgekit.reporting.fidelity.judge)
     layers: dict | None = None  # per-layer error vs fp32 of a calibrated artifact (layers.json's summary)
     ops: dict | None = None  # per-op profile of a calibrated artifact (ops.json's summary: converters/common/op_profile)
+    int8_speed: dict | None = None  # int8 timed against fp32 and the faster variants tried (converters/common/speed_guard)
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -133,6 +134,7 @@ class SummaryRow:
     degraded: tuple[str, ...] = ()  # why it is degraded vs fp32 (ConvertReport.degraded)
     layers: dict | None = None  # per-layer error summary (ConvertReport.layers)
     ops: dict | None = None  # per-op profile summary (ConvertReport.ops)
+    int8_speed: dict | None = None  # ConvertReport.int8_speed
 
     @property
     def name(self) -> str:
@@ -155,7 +157,7 @@ class SummaryRow:
             latency_median_ms=report.latency["median_ms"], latency_p90_ms=report.latency["p90_ms"],
             latency_p99_ms=report.latency["p99_ms"], latency_cov=report.latency.get("cov"),
             float_fallback=_fallback_summary(report.float_fallback), built_at=report.built_at,
-            degraded=report.degraded, layers=report.layers, ops=report.ops,
+            degraded=report.degraded, layers=report.layers, ops=report.ops, int8_speed=report.int8_speed,
         )
 
     def to_json(self) -> dict:
@@ -173,7 +175,8 @@ def _fallback_summary(decision: dict | None) -> dict | None:
     return {"metric": decision["metric"], "split": decision.get("split"), "candidates": decision.get("candidates", []),
             "float_layers": decision["float_layers"], "reached": decision["reached"], "trials": len(decision["trials"]),
             "validation_reference": decision["reference"], "validation_all_int8": decision["trials"][0]["score"],
-            "validation_final": decision["score"], "tolerance": decision["tolerance"]}
+            "validation_final": decision["score"], "tolerance": decision["tolerance"],
+            "reference_is": decision.get("reference_is", "fp32")}
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,10 @@ def render_markdown(summary: ConvertSummary) -> str:
     if decided:
         lines += ["", "## Mixed precision (decided on validation samples, never on the held-out ones)", ""]
         lines += [f"- {line}" for line in decided]
+    faster = int8_speed_lines(summary)
+    if faster:
+        lines += ["", "## int8 slower than fp32 as built: faster int8 variants (timed here, scored on validation)", ""]
+        lines += [f"- {line}" for line in faster]
     return "\n".join(lines) + "\n"
 
 
@@ -164,8 +168,35 @@ def mixed_precision_lines(summary) -> list[str]:
         metric = f.get("metric") or r.metric
         tried = ", ".join(f.get("candidates") or ()) or "none"
         verdict = "" if f["reached"] else f"; budget NOT reached: no combination of the blamed layers ({tried}) met it"
-        needed = "needed" if metric.startswith("min SNR") else "fp32"  # a fidelity budget's reference is its bound
+        needed = "needed" if f.get("reference_is") == "bound" else "fp32"
+        chosen = (r.int8_speed or {}).get("chosen", "as built")
+        replaced = "" if chosen == "as built" else f"; then replaced by the faster variant '{chosen}' (int8 speed)"
         lines.append(f"{r.name}: float layers: {kept} — validation {metric}: {needed} {f['validation_reference']:.4f}, "
                      f"all-int8 {f['validation_all_int8']:.4f}, final {f['validation_final']:.4f} (tolerance "
-                     f"{f['tolerance']}, {f['trials']} trial(s){verdict})")
+                     f"{f['tolerance']}, {f['trials']} trial(s){verdict}{replaced})")
+    return lines
+
+
+def int8_speed_lines(summary) -> list[str]:
+    """One line per int8 artifact whose build ran slower than fp32 here: the faster variants tried and the one
+    kept (converters/common/speed_guard)."""
+    lines = []
+    for r in summary.artifacts:
+        s = r.int8_speed
+        if not s or not s.get("slower"):
+            continue
+        built, *variants = s["trials"]
+
+        def trial(t: dict) -> str:
+            if t["p50_ms"] is None:
+                return f"{t['variant']}: not built ({t['error']})"
+            scored = "" if t["score"] is None else (
+                f", validation {t['score']:.4g} ({'within' if t['within_budget'] else 'outside'} the budget)")
+            return f"{t['variant']} {t['p50_ms']:.3f} ms{scored}"
+
+        kept = "kept as built (no variant was faster and as accurate)" if s["chosen"] == "as built" else \
+            f"replaced by '{s['chosen']}'"
+        lines.append(f"{r.name}: int8 as built {built['p50_ms']:.3f} ms vs fp32 {s['fp32_ms']:.3f} ms ({s['threads']} "
+                     f"threads, this host) — tried {'; '.join(trial(t) for t in variants) or 'nothing (no variant)'}"
+                     f" — {kept}")
     return lines
