@@ -228,6 +228,46 @@ def test_unreachable_device_and_refused_key_are_clear_errors(sshd, bundles, tmp_
     assert r.returncode == 5 and "Cannot reach device 'locked'" in r.stderr and "Permission denied" in r.stderr
 
 
+def _flashed_device_running(sshd, bundles, tmp_path: Path, script: str) -> list[str]:
+    """A device on the loopback sshd with face-id flashed, its app replaced by ``script``: the inventory args."""
+    inv = _inventory(sshd, tmp_path / "inv.toml", "box", tmp_path / "box")
+    assert run_cli("flash", str(bundles["int8"]), "box", "--inventory", str(inv)).returncode == 0
+    app = tmp_path / "box" / "current" / "app" / "app.py"
+    app.chmod(0o644)
+    app.write_text(script)
+    return ["--inventory", str(inv)]
+
+
+def test_an_app_killed_by_a_signal_is_reported_as_such_not_as_unreachable(sshd, bundles, tmp_path):
+    """ssh exits 255 both when it cannot connect and when the remote process dies of a signal (an out-of-memory
+    kill on a Pi); edgekit names the signal and its likely cause."""
+    inv = _flashed_device_running(sshd, bundles, tmp_path, "import os, signal\nprint('loading', flush=True)\n"
+                                  "os.kill(os.getpid(), signal.SIGKILL)\n")
+    r = run_cli("run", *inv, "box", "--demo")
+    assert r.returncode == 5 and "loading" in r.stdout, r.stdout + r.stderr
+    assert "The app on device 'box' was killed by SIGKILL (signal 9); the device is reachable." in r.stderr
+    assert "out-of-memory" in r.stderr and "Cannot reach" not in r.stderr, r.stderr
+    from edgekit.remote.address import resolve_device
+    from edgekit.remote.transport import DeviceError, Transport
+
+    t = Transport(resolve_device("box", inv[1]))
+    with pytest.raises(DeviceError, match=r"was killed by SIGSEGV \(signal 11\)") as e:
+        t.run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"], what="A probe")
+    assert "native library" in e.value.tip
+    assert t.run(["sh", "-c", "exit 3"], check=False).returncode == 3  # an ordinary exit status passes through
+
+
+def test_run_streams_the_apps_output_line_by_line(sshd, bundles, tmp_path):
+    inv = _flashed_device_running(sshd, bundles, tmp_path, "import time\nprint('episode 1')\ntime.sleep(3)\n"
+                                  "print('episode 2')\n")
+    proc = subprocess.Popen([sys.executable, "-m", "edgekit", "run", *inv, "box"], stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    seen = time.monotonic()
+    rest = proc.stdout.read()
+    assert proc.wait() == 0 and first == "episode 1\n" and rest == "episode 2\n", (first, rest)
+    assert time.monotonic() - seen > 2.0  # the first line arrived while the app was still running
+
+
 def test_device_without_the_runtime_names_what_to_install(sshd, bundles, tmp_path):
     bare = tmp_path / "bare"  # a Python without numpy or any runtime: a venv without site packages
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)

@@ -126,14 +126,13 @@ def search_request(src: SourceModel, recipe: Recipe, data: RunData, fidelity: Fi
     on calibration samples against fp32 by the fidelity thresholds (the report is still scored on held-out data)."""
     from edgekit.converters.common.mixed_precision import Budget, Search, Validation
 
-    if src.zoo:
+    if src.zoo and src.zoo.has_validation_split:
         validation, rank = None, src.zoo.calibration_inputs(recipe.calibration_samples)
         about = "the zoo's validation split"
-    elif not layers:
+    elif not layers or src.zoo:  # a zoo model without a validation split (face-id) is judged like a user's
         inputs = {k: v[:SPEED_SAMPLES] for k, v in (data.calibration or {}).items()}
         validation, rank = Validation(inputs, None, "calibration samples"), inputs
-        return Search(src, recipe, Budget(None, fidelity), validation, data.primary_output, data.primary_is_classes,
-                      rank, layers=False)
+        about = "calibration samples, by the fidelity thresholds vs fp32"
     else:
         labels = data.validation.get(data_mod.LABELS_KEY)
         inputs = {k: v for k, v in data.validation.items() if k != data_mod.LABELS_KEY}

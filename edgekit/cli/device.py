@@ -135,6 +135,7 @@ def run(device, app_args, inventory):
     proc = subprocess.run(t.command(argv), stdin=subprocess.DEVNULL)
     if proc.returncode == 255 and d.kind == "ssh":
         t.check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
+    t.check_signal(proc.returncode, "The app")
     sys.exit(proc.returncode)
 
 

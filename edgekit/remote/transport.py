@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,18 @@ from edgekit.remote.address import Device
 from edgekit.errors import EdgekitError, MissingDependencyError
 
 SSH_UNREACHABLE = 255  # what ssh exits with when it cannot connect or authenticate
+# ssh also exits 255 when the remote process dies of a signal; run there as a child of sh, such a death becomes
+# sh's exit status 128 + the signal's number, and 255 again means only that ssh failed
+_SIGNAL_STATUS = 'rc=0; "$@" || rc=$?; exit "$rc"'
+SIGNAL_CAUSES = {
+    "SIGKILL": "Often the kernel's out-of-memory killer: check `dmesg` and free memory on the device, or use a "
+               "smaller precision (int8) or fewer threads.",
+    "SIGSEGV": "A crash inside a native library (the runtime): often a wheel built for another CPU or glibc, or a "
+               "model the runtime mishandles; run it on the device with --debug and report the runtime version.",
+    "SIGILL": "The runtime used a CPU instruction this device lacks: its wheel was built for a newer CPU.",
+    "SIGBUS": "A memory access the device could not serve: a damaged file on its storage, or a full disk.",
+    "SIGABRT": "A native library aborted; its message is in the output above.",
+}
 
 
 class DeviceError(EdgekitError):
@@ -41,7 +54,7 @@ class Transport:
         if self.device.kind == "local":
             return list(argv)
         ssh = [_tool("ssh", "openssh-client"), *self._ssh_options(), self.device.destination]
-        return [*ssh, "--", shlex.join(argv)]
+        return [*ssh, "--", shlex.join(["sh", "-c", _SIGNAL_STATUS, "edgekit", *argv])]
 
     def _ssh_options(self) -> list[str]:
         d = self.device
@@ -60,6 +73,7 @@ class Transport:
             raise DeviceError(f"Device '{self.device.name}' did not finish {what or argv[0]} in {timeout:.0f} s.",
                               got=shlex.join(argv)[:200]) from exc
         self.check_reachable(proc)
+        self.check_signal(proc.returncode, what or argv[0], proc.stderr)
         if check and proc.returncode != 0:
             err = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
             said = [ln[len("ERROR: "):] for ln in err if ln.startswith("ERROR: ")]  # edgekit's own, on the device
@@ -76,6 +90,26 @@ class Transport:
                               got=(err[-1] if err else f"ssh exit {SSH_UNREACHABLE}")[:300],
                               tip="Check the host, port and user, that `ssh` to it works without a password "
                               "prompt (key in the agent or ssh config), and that sshd runs there.")
+
+    def signal_of(self, returncode: int) -> signal.Signals | None:
+        """The signal that killed the device's process, if one did (a local child's negative status, or 128 + n
+        from the shell ``command`` runs an SSH device's program in)."""
+        number = -returncode if returncode < 0 else returncode - 128 if (
+            self.device.kind == "ssh" and 128 < returncode < SSH_UNREACHABLE) else None
+        try:
+            return signal.Signals(number) if number else None
+        except ValueError:
+            return None
+
+    def check_signal(self, returncode: int, what: str, stderr: str | None = None) -> None:
+        killed = self.signal_of(returncode)
+        if killed is None:
+            return
+        err = [ln for ln in (stderr or "").strip().splitlines() if ln.strip()]
+        raise DeviceError(f"{what} on device '{self.device.name}' was killed by {killed.name} (signal "
+                          f"{killed.value}); the device is reachable.",
+                          got=(err[-1] if err else f"exit status {returncode}")[:300],
+                          tip=SIGNAL_CAUSES.get(killed.name, "Something on the device stopped it."))
 
     def sync(self, local_dir: Path, remote_dir: str, bwlimit_kbps: int | None = None) -> None:
         """Make ``remote_dir`` an exact copy of ``local_dir`` (rsync: only changed files move; partial files
@@ -101,8 +135,9 @@ class Transport:
 def device_python(device: Device) -> list[str]:
     """argv prefix that runs the device's Python: the flashed venv if there is one, with the current release's lib
     on its path (what `run` and `profile` start the app and the agent with)."""
+    # unbuffered: without a terminal Python buffers stdout in blocks, and `edgekit run` must stream line by line
     script = ('root="$1"; shift; py="$root/venv/bin/python"; [ -x "$py" ] || py="$1"; shift; '
-              'PYTHONPATH="$root/current/lib" exec "$py" "$@"')
+              'PYTHONUNBUFFERED=1 PYTHONPATH="$root/current/lib" exec "$py" "$@"')
     return ["sh", "-c", script, "edgekit", device.path, device.python]
 
 

@@ -63,6 +63,13 @@ class ZooModel:
         """The metric on the validation split: for decisions (float fallback), never for reporting."""
         return self._mod().evaluate(predict, split="validation")
 
+    @property
+    def has_validation_split(self) -> bool:
+        """Whether ``validate`` works: face-id's 5 images per person are all training or held-out."""
+        import inspect
+
+        return "split" in inspect.signature(self._mod().evaluate).parameters
+
     def training_set(self):
         """The model's training split, loss and augmentation for fine-tuning (edgekit.zoo._training), or None
         when this zoo model does not offer fine-tuning yet."""
