@@ -268,6 +268,26 @@ def test_run_streams_the_apps_output_line_by_line(sshd, bundles, tmp_path):
     assert time.monotonic() - seen > 2.0  # the first line arrived while the app was still running
 
 
+def test_a_device_computing_a_different_metric_for_the_same_artifact_is_a_named_failure(sshd, bundles, tmp_path):
+    """Same artifact, same samples, different answer: the device is wrong (measured: XNNPACK under qemu's `max` CPU
+    gave face-id top1 0.0312 vs 0.9875), not the artifact. Here the workstation's record is what differs."""
+    inv = _inventory(sshd, tmp_path / "inv.toml", "box", tmp_path / "box")
+    assert run_cli("flash", str(bundles["int8"]), "box", "--inventory", str(inv)).returncode == 0
+    record = tmp_path / "box" / "current" / "model" / "report.json"
+    report = json.loads(record.read_text())
+    report["metrics"]["top1"] -= 0.05  # 8 of 160 images apart: beyond float noise between CPUs
+    record.chmod(0o644)
+    record.write_text(json.dumps(report))
+    r = run_cli("profile", "box", "--inventory", str(inv), "--min-runs", "10", "--min-seconds", "0",
+                "--max-accuracy-drop", "1", "--out", str(tmp_path / "rep"))
+    assert r.returncode == 5, r.stdout + r.stderr
+    assert "1 device(s) compute a different result than the workstation for the same artifact." in r.stderr
+    assert "check device-mismatch: the device's top1 is 0.9" in r.stdout and "5.00 points apart" in r.stdout
+    assert "exceeds" not in r.stderr  # the accuracy gate does not blame the artifact
+    saved = json.loads((tmp_path / "rep" / "box" / "face-id" / "report.json").read_text())
+    assert saved["sanity"][0]["check"] == "device-mismatch"
+
+
 def test_device_without_the_runtime_names_what_to_install(sshd, bundles, tmp_path):
     bare = tmp_path / "bare"  # a Python without numpy or any runtime: a venv without site packages
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
@@ -326,6 +346,14 @@ def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory
     for key in shared:  # the same artifact and data give the same metric on the device and the workstation
         dev, ws = report["metrics"][key], report["workstation_metrics"][key]
         assert dev == pytest.approx(ws, rel=0.01, abs=0.01), (key, dev, ws)
+    # the bundle carries the target's device preference; the session ran on the first that loads here
+    from edgekit.targets import load_target
+
+    manifest = json.loads((root / "device" / "current" / "manifest.json").read_text())
+    assert manifest["devices"] == list(load_target(target).devices), manifest
+    ran = {"onnxruntime": "ran on onnxruntime execution providers CPUExecutionProvider with",
+           "openvino": "ran on openvino device CPU with", "litert": "ran on litert CPU with"}[report["runtime"]]
+    assert ran in r.stdout, r.stdout
 
 
 @pytest.mark.slow

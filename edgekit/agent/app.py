@@ -36,7 +36,9 @@ class AppContext:
         if self._session is None:
             from edgekit.runtime import open_session
 
-            self._session = open_session(self.model_path, threads=self.threads)
+            # the target's devices in order (a bundle from before they were packed: the runtime's default)
+            self._session = open_session(self.model_path, threads=self.threads,
+                                         devices=tuple(self.manifest.get("devices") or ()) or None)
         return self._session
 
     def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

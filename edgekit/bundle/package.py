@@ -174,6 +174,8 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
         "inputs": spec["inputs"], "target": target.name, "runtime": target.runtime, "format": target.format,
         "precision": precision, "artifact": fmt.artifact, "edgekit_version": edgekit.__version__,
         "entry_point": "app/app.py", "python": _requires_python(), "requirements": [*target.device_requirements, *spec.get("requirements", [])],
+        # the runtime's devices / execution providers in order of preference (TensorRT > CUDA > CPU on a Jetson)
+        "devices": list(target.devices),
         "extra": target.runtime, "wheels": sorted(f"wheels/{n}" for n in (wheels or {})),
         "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }

@@ -165,10 +165,19 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
     options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak)
-    rows = []
+    rows, mismatched = [], []
     for where, profile in _each(_devices(devices, inventory),
                                 lambda d: profile_device(d, options, Path(out_dir), _progress)):
         click.echo(render_profile(profile, markdown=False))
         click.echo(f"wrote {where}/report.json, report.md, report.html\n")
         rows.append(GateRow.of_profile(profile))
+        mismatched += [f for f in profile.sanity if f["check"] == "device-mismatch"]
+    if mismatched:  # before the gates: their tips would blame the artifact for what the device got wrong
+        from edgekit.remote.transport import DeviceError
+
+        raise DeviceError(f"{len(mismatched)} device(s) compute a different result than the workstation for the "
+                          "same artifact.", got="; ".join(f"{f['artifact']}: {f['message'].split(' (')[0]}"
+                                                          for f in mismatched),
+                          tip="Compare the runtime version and CPU on the device with the workstation's (an "
+                          "emulator needs the device's CPU model, e.g. QEMU_CPU=cortex-a76); the reports are written.")
     enforce(rows, Gates(max_accuracy_drop, max_p99_ms, max_size_mb))

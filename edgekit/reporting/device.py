@@ -58,8 +58,21 @@ def render_profile(r: DeviceProfile, markdown: bool = True) -> str:
                       *(f"- {line}" for line in extra), ""])
 
 
+def ran_on(runtime: str, options: dict) -> str:
+    """Which execution providers (ONNX Runtime) or device (OpenVINO) the session ran on, and what refused it."""
+    if options.get("providers"):
+        where = f"execution providers {' > '.join(options['providers'])}"
+    elif options.get("device"):
+        where = f"device {options['device']}"
+    else:
+        where = "CPU"
+    refused = "; ".join(f"{k} refused it: {v}" for k, v in (options.get("devices_refused") or {}).items())
+    return f"ran on {runtime} {where} with {options.get('threads') or 'default'} threads" + (
+        f" ({refused})" if refused else "")
+
+
 def _details(r: DeviceProfile) -> list[str]:
-    lines = []
+    lines = [ran_on(r.runtime, r.runtime_options)]
     acc = r.accuracy
     if acc and acc.get("drop_ci95"):
         lines.append(f"{acc['metric']} {acc['value']:.4f} [{acc['ci95'][0]:.3f}, {acc['ci95'][1]:.3f}] on "

@@ -15,6 +15,11 @@ MIN_CALIBRATION = 100  # fewer real samples than this give activation ranges tha
 MIN_EVALUATED = 100  # below this a metric is an anecdote whatever its interval says
 RESOLVE_POINTS = 1.0  # an accuracy-drop interval wider than ± this cannot support "within 1 point"
 INT8_SLOWER = 1.10  # int8 median this much above the float median on the same runtime is flagged
+# the same artifact on the same samples, device vs workstation: float rounding differs between CPUs (XNNPACK's
+# kernels per ISA) and flips a borderline sample or two; more than this is the device computing something else
+MISMATCH_POINTS = 1.0  # proportions: points, and more than MISMATCH_SAMPLES samples
+MISMATCH_SAMPLES = 2
+MISMATCH_PERCENT = 1.0  # other metrics: % of the workstation's value
 
 
 def _finding(check: str, artifact: str, message: str) -> dict:
@@ -127,11 +132,39 @@ def convert_checks(rows: Sequence[SummaryRow], calibration: dict[str, dict | Non
     return out + int8_speed_checks(rows)
 
 
+def device_mismatch(profile: DeviceProfile) -> dict | None:
+    """The device's metric differs from the workstation's for the same artifact on the same samples."""
+    m = profile.metric
+    device = profile.value
+    workstation = None if m is None else profile.workstation_metrics.get(m.name)
+    if not isinstance(device, (int, float)) or not isinstance(workstation, (int, float)):
+        return None
+    if m.is_proportion:
+        n = profile.n_evaluated or 0
+        points = 100 * abs(device - workstation)
+        if points <= max(MISMATCH_POINTS, 100 * MISMATCH_SAMPLES / n if n else 0.0):
+            return None
+        differ = f"{points:.2f} points"
+    else:
+        percent = 100 * abs(device - workstation) / abs(workstation) if workstation else float("inf")
+        if percent <= MISMATCH_PERCENT:
+            return None
+        differ = f"{percent:.1f} %"
+    return _finding("device-mismatch", profile.name, f"the device's {m.name} is {device:.4f} and the workstation's "
+                    f"{workstation:.4f} for the same artifact on the same samples ({differ} apart; float noise "
+                    "between CPUs stays within a sample or two): the device computes differently — a runtime wheel "
+                    "built for another CPU, an emulator's CPU model, or damaged files. The artifact is not what "
+                    "changed; fix the device before trusting its numbers.")
+
+
 def device_checks(profile: DeviceProfile, drop_ci95: list[float] | None) -> list[dict]:
     name = profile.name
     out = accuracy_checks(name, profile.metric, profile.value, profile.n_evaluated, drop_ci95)
     if not profile.metrics:
         out = []  # profiled without --evaluate: nothing to judge
+    mismatch = device_mismatch(profile)
+    if mismatch:
+        out.insert(0, mismatch)
     out += calibration_checks(name, profile.calibration)
     out += latency_checks({name: profile.latency})
     state = profile.device_state or {}

@@ -23,28 +23,35 @@ class OpenVINOSession(Session):
         ov = require("openvino", purpose="Running OpenVINO IR models")
         core = ov.Core()
         available = set(core.available_devices)
-        device = next((d for d in (devices or ("CPU",)) if d in available), "CPU")
-        config = {}
-        if device == "CPU":
-            # Compute in f32 on the host: the CPU plugin would otherwise pick bf16 on CPUs that have it,
-            # and verification would measure the host CPU instead of the artifact.
-            config["INFERENCE_PRECISION_HINT"] = "f32"
-            if threads:
-                config["INFERENCE_NUM_THREADS"] = threads
+        # the first device in the preference order that compiles the model (an NPU may refuse one: the next runs it)
+        candidates = [d for d in (devices or ("CPU",)) if d in available] or ["CPU"]
         if not path.with_suffix(".bin").is_file():
             raise InputFileError(
                 f"OpenVINO IR '{path.name}' has no weights file beside it.",
                 got=f"missing {path.with_suffix('.bin')}",
                 tip="Keep model.xml and model.bin together.",
             )
-        try:
-            self._compiled = core.compile_model(core.read_model(str(path)), device, config)
-        except RuntimeError as exc:
-            raise InputFileError(
-                f"OpenVINO cannot load '{path.name}' ({summarize(exc)}).",
-                got=str(path),
-                tip="Check that model.xml and model.bin are complete; re-create them with `edgekit convert`.",
-            ) from exc
+        model = core.read_model(str(path))
+        refused: dict[str, str] = {}
+        for device in candidates:
+            config = {}
+            if device == "CPU":
+                # Compute in f32 on the host: the CPU plugin would otherwise pick bf16 on CPUs that have it,
+                # and verification would measure the host CPU instead of the artifact.
+                config["INFERENCE_PRECISION_HINT"] = "f32"
+                if threads:
+                    config["INFERENCE_NUM_THREADS"] = threads
+            try:
+                self._compiled = core.compile_model(model, device, config)
+                break
+            except RuntimeError as exc:
+                refused[device] = summarize(exc)
+                if device == candidates[-1]:
+                    raise InputFileError(
+                        f"OpenVINO cannot load '{path.name}' ({summarize(exc)}).",
+                        got=f"{path} on {', '.join(refused)}",
+                        tip="Check that model.xml and model.bin are complete; re-create them with `edgekit convert`.",
+                    ) from exc
         self._request = self._compiled.create_infer_request()
         self._ov = ov
         self.inputs = [_info(p) for p in self._compiled.inputs]
@@ -52,7 +59,8 @@ class OpenVINOSession(Session):
         self._dtypes = {t.name: np.dtype(t.dtype) for t in self.inputs}
         # dynamic inputs need set_tensor() per call (the request's tensor has no shape to copy into)
         self._static = all(None not in t.shape for t in self.inputs)
-        self.options = {"threads": threads, "device": device, **{k: str(v) for k, v in config.items()}}
+        self.options = {"threads": threads, "device": device, **{k: str(v) for k, v in config.items()},
+                        **({"devices_refused": refused} if refused else {})}
 
     def _run(self, feeds):
         # A bare infer() over the request's own tensors: infer(dict) copies every input and wraps the outputs,
