@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -23,6 +24,9 @@ class Target:
     threads: int
     devices: tuple[str, ...]
     device_requirements: tuple[str, ...]
+    # the device OS's Python and glibc: which wheels --with-wheels downloads (optional keys)
+    python: str = "3.11"
+    glibc: str = "2.28"
     source: str = ""  # where the definition was read from
 
     def check_precision(self, precision: str) -> str:
@@ -35,7 +39,8 @@ class Target:
         return precision
 
 
-_REQUIRED = {f.name for f in fields(Target)} - {"source"}
+_OPTIONAL = {"python", "glibc"}
+_REQUIRED = {f.name for f in fields(Target)} - {"source"} - _OPTIONAL
 # keys older target files carry that no longer mean anything, and why
 _RETIRED = {"static_batch": "every target compiles a static batch of 1 (edgekit 0.1 never read this key)"}
 
@@ -48,14 +53,18 @@ def _parse(data: dict, source: str) -> Target:
             got=f"{retired[0]} = {data[retired[0]]!r}",
             tip=f"Delete the line '{retired[0]} = ...' from {source}.",
         )
-    unknown = sorted(set(data) - _REQUIRED)
+    unknown = sorted(set(data) - _REQUIRED - _OPTIONAL)
     if unknown:
-        hint = did_you_mean(unknown[0], _REQUIRED)
+        hint = did_you_mean(unknown[0], _REQUIRED | _OPTIONAL)
         raise InputFileError(
             f"Target file {source} has unknown key '{unknown[0]}'.{hint}",
             got=f"keys {sorted(data)}",
-            tip=f"Allowed keys: {', '.join(sorted(_REQUIRED))}.",
+            tip=f"Allowed keys: {', '.join(sorted(_REQUIRED | _OPTIONAL))}.",
         )
+    for key in sorted(_OPTIONAL & set(data)):
+        if not re.fullmatch(r"\d+\.\d+", str(data[key])):
+            raise InputFileError(f"Target file {source}: '{key}' is a version like \"3.11\" or \"2.36\".",
+                                 got=f"{key} = {data[key]!r}", tip=f"Write {key} = \"MAJOR.MINOR\".")
     missing = sorted(_REQUIRED - set(data))
     if missing:
         raise InputFileError(

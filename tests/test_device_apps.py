@@ -367,6 +367,8 @@ def test_offline_install_from_bundled_wheels(sshd, tmp_path):
     with tarfile.open(bundle) as tar:
         wheels = [n for n in tar.getnames() if n.startswith("wheels/")]
     assert any("numpy" in w for w in wheels) and any("openvino" in w for w in wheels)
+    with tarfile.open(bundle) as tar:  # the wheels install on one Python: the manifest says which
+        assert json.load(tar.extractfile("manifest.json"))["python"] == "==3.11.*"
     inv = _inventory(sshd, tmp_path / "inv.toml", "nuc", tmp_path / "nuc")
     r = run_cli("flash", str(bundle), "nuc", "--install", "--inventory", str(inv))
     assert r.returncode == 0 and "runtime installed" in r.stdout, r.stderr
@@ -374,3 +376,44 @@ def test_offline_install_from_bundled_wheels(sshd, tmp_path):
     r = run_cli("run", "--inventory", str(inv), "nuc", "--evaluate", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["runtime"] == "openvino"
+
+
+@pytest.mark.slow
+def test_wheels_for_a_pi_cover_every_manylinux_tag_its_glibc_takes(tmp_path):
+    """ai-edge-litert 2.3's aarch64 wheel is manylinux_2_27: asking pip only for 2_28 / 2_17 / 2014 failed (exit 4,
+    "No matching distribution"); the target's glibc (2.36, bookworm) now gives every tag 2_17..2_36."""
+    r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--with-wheels", "--build",
+                str(tmp_path / "build"), "--out", str(tmp_path / "dist"))
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(tmp_path / "dist" / "face-id-raspberry-pi-5-int8.tar.gz") as tar:
+        wheels = [n for n in tar.getnames() if n.startswith("wheels/")]
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert any(re.search(r"ai_edge_litert-2\.3\..*-cp311-.*aarch64\.whl$", w) for w in wheels), wheels
+    assert manifest["python"] == "==3.11.*", manifest["python"]
+
+
+@pytest.mark.slow
+def test_a_bundle_for_another_python_is_refused_before_the_device_changes(sshd, tmp_path):
+    """A Jetson (JetPack 6) runs Python 3.10: its bundle's wheels are cp310 and the manifest says so; flashing it to
+    a device whose Python is another is refused before anything there changes."""
+    from edgekit.remote.flash import python_matches
+
+    assert python_matches("3.10.12", "==3.10.*") and not python_matches("3.11.2", "==3.10.*")
+    assert python_matches("3.11.2", "<3.12,>=3.11") and not python_matches("3.12.1", "<3.12,>=3.11")
+    target = tmp_path / "x86-box.toml"  # a device like this host, but with JetPack's Python
+    target.write_text("\n".join([
+        'name = "x86-box"', 'description = "an x86 box with Python 3.10"', 'runtime = "litert"', 'format = "tflite"',
+        'precisions = ["int8"]', 'default_precision = "int8"', 'arch = "x86_64"', "threads = 2", 'devices = ["CPU"]',
+        'device_requirements = ["numpy>=1.26", "ai-edge-litert==2.3.*"]', 'python = "3.10"', 'glibc = "2.35"', ""]))
+    r = run_cli("package", "face-id", "--target", str(target), "--with-wheels", "--build", str(tmp_path / "build"),
+                "--out", str(tmp_path / "dist"))
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "dist" / "face-id-x86-box-int8.tar.gz"
+    with tarfile.open(bundle) as tar:
+        assert json.load(tar.extractfile("manifest.json"))["python"] == "==3.10.*"
+        assert all("-cp310-" in n for n in tar.getnames() if n.startswith("wheels/") and "numpy" in n)
+    inv = _inventory(sshd, tmp_path / "inv.toml", "box", tmp_path / "box")
+    r = run_cli("flash", str(bundle), "box", "--inventory", str(inv))
+    assert r.returncode == 5, r.stdout + r.stderr
+    assert "The bundle is for Python ==3.10.*; device 'box' runs Python 3.11" in r.stderr, r.stderr
+    assert not (tmp_path / "box" / "current").exists() and not list((tmp_path / "box" / "staging").iterdir())

@@ -91,3 +91,18 @@ def test_int16_is_offered_where_the_format_can_write_it_and_built_only_when_name
     assert sorted(j.target.name for j in named) == ["jetson-orin-nano", "raspberry-pi-4", "raspberry-pi-5"]
     with pytest.raises(UsageError, match="does not support precision 'int16'"):
         plan_jobs(resolve_targets(["intel-core-ultra-npu"]), "int16", every=False)
+
+
+def test_the_devices_python_and_glibc_are_optional_versions(tmp_path):
+    assert (load_target("jetson-orin-nano").python, load_target("jetson-orin-nano").glibc) == ("3.10", "2.35")
+    assert load_target(str(_write(tmp_path, GOOD))).python == "3.11"  # the default: what edgekit's device code runs on
+    with pytest.raises(InputFileError, match=r"'python' is a version like \"3.11\"") as e:
+        load_target(str(_write(tmp_path, GOOD + 'python = "3"\n')))
+    assert e.value.got == "python = '3'"
+
+
+def _write(tmp_path, text: str):
+    f = tmp_path / "board.toml"
+    f.write_text(text)
+    return f
+

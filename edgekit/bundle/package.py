@@ -173,7 +173,9 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
         "schema": SCHEMA, "app": app_name, "model": spec["model"], "demonstrates": spec["demonstrates"],
         "inputs": spec["inputs"], "target": target.name, "runtime": target.runtime, "format": target.format,
         "precision": precision, "artifact": fmt.artifact, "edgekit_version": edgekit.__version__,
-        "entry_point": "app/app.py", "python": _requires_python(), "requirements": [*target.device_requirements, *spec.get("requirements", [])],
+        # bundled wheels install only on the Python they were downloaded for (the target's)
+        "entry_point": "app/app.py", "python": f"=={target.python}.*" if wheels else _requires_python(),
+        "requirements": [*target.device_requirements, *spec.get("requirements", [])],
         # the runtime's devices / execution providers in order of preference (TensorRT > CUDA > CPU on a Jetson)
         "devices": list(target.devices),
         "extra": target.runtime, "wheels": sorted(f"wheels/{n}" for n in (wheels or {})),

@@ -49,8 +49,10 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with
     if with_wheels:
         from edgekit.bundle.wheels import download_wheels
 
-        _progress(f"downloading wheels for {target.arch}: {', '.join(target.device_requirements)}")
-        wheels = download_wheels([*target.device_requirements, *spec.get("requirements", [])], target.arch)
+        _progress(f"downloading wheels for {target.arch}, Python {target.python}, glibc {target.glibc}: "
+                  f"{', '.join(target.device_requirements)}")
+        wheels = download_wheels([*target.device_requirements, *spec.get("requirements", [])], target.arch,
+                                 target.python, target.glibc)
     from edgekit._quiet import framework_output_captured
 
     debug = bool(ctx.obj and ctx.obj.get("debug"))

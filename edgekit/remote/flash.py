@@ -20,7 +20,7 @@ from pathlib import Path
 from edgekit.bundle._tar import read_checked, write_tree
 from edgekit.bundle.manifest import MANIFEST, check_files, sha256_bytes
 from edgekit.remote.address import Device
-from edgekit.remote.transport import Transport
+from edgekit.remote.transport import DeviceError, Transport
 from edgekit.errors import InputFileError
 
 
@@ -61,6 +61,7 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
     t = Transport(device)
     root = device.path
     t.run(["mkdir", "-p", f"{root}/staging", f"{root}/releases"], what="creating the app directory")
+    check_python(t, device, manifest.get("python") or "")
     current = t.run(["readlink", f"{root}/current"], check=False).stdout.strip()
     changed = current.rsplit("/", 1)[-1] != release
     if changed:
@@ -76,6 +77,40 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
     if install:
         install_runtime(t, device, manifest, progress)
     return FlashResult(device.name, release, changed, install, manifest["app"])
+
+
+def check_python(t: Transport, device: Device, wanted: str) -> None:
+    """The device's Python is one the bundle is for (its wheels' Python, or edgekit's requires-python), before
+    anything on the device changes."""
+    if not wanted:
+        return
+    got = t.run([device.python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                what="reading the device's Python version").stdout.strip()
+    if not python_matches(got, wanted):
+        raise DeviceError(f"The bundle is for Python {wanted}; device '{device.name}' runs Python {got}.",
+                          got=f"{device.python} is Python {got}",
+                          tip="Package for this device's Python (`python = \"X.Y\"` in a target file), or name "
+                          "an interpreter that matches as the device's python in the inventory.")
+
+
+def python_matches(version: str, specifier: str) -> bool:
+    """``version`` (3.11.2) against a requires-python specifier (>=3.11,<3.12 or ==3.10.*): the forms edgekit writes."""
+    have = tuple(int(x) for x in version.split(".")[:3])
+    for clause in (c.strip() for c in specifier.split(",") if c.strip()):
+        op = next(o for o in ("==", "!=", ">=", "<=", ">", "<", "~=") if clause.startswith(o))
+        text = clause[len(op):].strip()
+        if text.endswith(".*"):
+            want = tuple(int(x) for x in text[:-2].split("."))
+            same = have[:len(want)] == want
+            if (op == "==") != same:
+                return False
+            continue
+        want = tuple(int(x) for x in text.split("."))
+        mine = have[:len(want)] if op in ("==", "!=") else have
+        if not {"==": mine == want, "!=": mine != want, ">=": mine >= want, "<=": mine <= want, ">": mine > want,
+                "<": mine < want, "~=": have >= want and have[:len(want) - 1] == want[:-1]}[op]:
+            return False
+    return True
 
 
 def install_runtime(t: Transport, device: Device, manifest: dict, progress) -> None:
