@@ -14,6 +14,7 @@ from edgekit.errors import EdgekitError
 
 # command name -> "module:function"
 COMMANDS = {
+    "bench": "edgekit.cli.bench:bench",
     "convert": "edgekit.cli.convert:convert",
     "explain": "edgekit.cli.explain:explain",
     "flash": "edgekit.cli.device:flash",

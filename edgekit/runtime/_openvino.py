@@ -16,6 +16,11 @@ def _info(port) -> TensorInfo:
     return TensorInfo(port.get_any_name(), shape, port.get_element_type().to_dtype().name)
 
 
+def _cannot_load(path: Path, exc: Exception, got: str) -> InputFileError:
+    return InputFileError(f"OpenVINO cannot load '{path.name}' ({summarize(exc)}).", got=got,
+                          tip="Check that model.xml and model.bin are complete; re-create them with `edgekit convert`.")
+
+
 class OpenVINOSession(Session):
     runtime = "openvino"
 
@@ -31,7 +36,10 @@ class OpenVINOSession(Session):
                 got=f"missing {path.with_suffix('.bin')}",
                 tip="Keep model.xml and model.bin together.",
             )
-        model = core.read_model(str(path))
+        try:
+            model = core.read_model(str(path))
+        except RuntimeError as exc:
+            raise _cannot_load(path, exc, str(path)) from exc
         refused: dict[str, str] = {}
         for device in candidates:
             config = {}
@@ -47,11 +55,7 @@ class OpenVINOSession(Session):
             except RuntimeError as exc:
                 refused[device] = summarize(exc)
                 if device == candidates[-1]:
-                    raise InputFileError(
-                        f"OpenVINO cannot load '{path.name}' ({summarize(exc)}).",
-                        got=f"{path} on {', '.join(refused)}",
-                        tip="Check that model.xml and model.bin are complete; re-create them with `edgekit convert`.",
-                    ) from exc
+                    raise _cannot_load(path, exc, f"{path} on {', '.join(refused)}") from exc
         self._request = self._compiled.create_infer_request()
         self._ov = ov
         self.inputs = [_info(p) for p in self._compiled.inputs]
