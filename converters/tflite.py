@@ -58,15 +58,24 @@ class TFLiteBackend(Backend):
         if start.kind == TORCH_PROGRAM:
             samples = spec.calibration_samples() if precision in CALIBRATED else None
             atomic_write_bytes(dst, torch_program_to_tflite(start.path, precision, samples, spec.float_layers))
+        elif dynamic and spec.float_layers:  # TensorFlow's dynamic-range converter keeps no layer float
+            fp32 = saved_model_to_tflite(start.path, "fp32", None)
+            atomic_write_bytes(dst, quantize_tflite(fp32, precision, None, spec.float_layers))
         else:
             atomic_write_bytes(dst, saved_model_to_tflite(start.path, precision, spec.calibration, spec.float_layers))
 
     def speed_variants(self, start_kind: str, spec: ExportSpec, profile) -> tuple[tuple[str, ExportSpec], ...]:
         """Dynamic-range int8: where XNNPACK lacks a full-integer kernel (an LSTM unrolled into hundreds of int8
-        ops, attention's float ops between quantize/dequantize pairs) its float kernels with int8 weights run."""
+        ops, attention's float ops between quantize/dequantize pairs) its float kernels with int8 weights run;
+        with the layers a mixed-precision search kept float still float too (dqn-cartpole: all-dynamic returned
+        98 of 500, with its hidden2 layer float 500, at fp32's speed where full-integer ran 1.9x slower)."""
         if spec.precision != "int8" or spec.weights_only:
             return ()
-        return (("dynamic-range", dataclasses.replace(spec, weights_only=True, float_layers=())),)
+        variants = [("dynamic-range", dataclasses.replace(spec, weights_only=True, float_layers=()))]
+        if spec.float_layers:
+            variants.append(("dynamic-range with the float layers kept",
+                             dataclasses.replace(spec, weights_only=True)))
+        return tuple(variants)
 
     def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
         return tflite_tensors(artifact, feeds)
@@ -198,7 +207,13 @@ def quantize_tflite(model: bytes, precision: str, calibration: list[dict[str, np
                         compute_precision=qtyping.ComputePrecision.FLOAT, explicit_dequantize=True))
             return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
         if precision == "int8-dynamic-range":  # int8 weights, activations quantized per inference
+            from edgekit.converters.common.float_fallback import layer_pattern
+
             qt.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+            for name in float_layers:  # an op by its output name (per-layer reports) or a Keras layer in its path
+                qt.update_quantization_recipe(regex=f"(^|;){re.escape(name)};|{layer_pattern([name])}",
+                                              operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+                                              algorithm_key=quantizer.AlgorithmName.NO_QUANTIZE)
             return bytes(qt.quantize(enable_progress_bar=False, enable_progress_report=False).quantized_model)
         if not calibration:
             raise UsageError(f"{precision} conversion needs calibration data.", tip="Pass --calib data.npz.")
