@@ -10,20 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.errors import ConversionError, InputFileError, summarize
+from edgekit.profiling.compare import SNR_CAP_DB, snr_db  # noqa: F401 (SNR_CAP_DB: imported from here too)
 from edgekit.profiling.latency import measure_latency
 from edgekit.profiling.memory import increase_mb, rss_mb
 from edgekit.runtime import open_session
-
-SNR_CAP_DB = 120.0  # identical outputs would be +inf, which JSON cannot carry
-
-
-def snr_db(reference: np.ndarray, output: np.ndarray) -> float:
-    reference = reference.astype(np.float64)
-    noise = float(np.sum((reference - output.astype(np.float64)) ** 2))
-    signal = float(np.sum(reference**2))
-    if noise == 0.0:
-        return SNR_CAP_DB
-    return round(min(SNR_CAP_DB, 10.0 * np.log10(max(signal, 1e-30) / noise)), 2)
 
 
 def cosines(reference: np.ndarray, output: np.ndarray) -> np.ndarray:

@@ -64,6 +64,10 @@ def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
     stages = pipeline_stages(module, ctx)
     metrics = module.evaluate(ctx) if options.evaluate else {}
     workstation = json.loads((release / "model" / "report.json").read_text(encoding="utf-8"))
+    # a user's model is evaluated on the samples packed with it: the workstation's metrics on those very samples
+    packed = release / "data" / "workstation.json"
+    workstation_metrics = (json.loads(packed.read_text(encoding="utf-8")) if packed.is_file()
+                           else workstation.get("metrics", {}))
     m = ctx.manifest
     return {
         "schema": SCHEMA, "app": m["app"], "model": m["model"], "target": m["target"], "format": m["format"],
@@ -82,7 +86,7 @@ def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
         "metric": workstation.get("metric"),
         "metric_info": workstation.get("metric_info"),
         "metrics": metrics,
-        "workstation_metrics": workstation.get("metrics", {}),
+        "workstation_metrics": workstation_metrics,
         "reference_metrics": workstation.get("reference_metrics", {}),  # fp32 Keras on the workstation
         "calibration": (workstation.get("metadata") or {}).get("calibration"),
     }

@@ -141,10 +141,15 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
             wheels: dict[str, bytes] | None = None, progress=lambda msg: None, allow_degraded: bool = False) -> Path:
     """Write the bundle; ``target`` is a Target. Converts the model first if its artifact is not built yet; an
     artifact marked degraded vs fp32 is refused unless ``allow_degraded``."""
-    from edgekit.formats import FORMATS, RUNTIMES
+    from edgekit.formats import FORMATS
     from edgekit.zoo import ZOO
 
     spec = load_app(app_name, apps_dir)
+    if not spec["model"]:  # the generic app: what it ships is a user's model
+        raise UsageError(f"The '{app_name}' app packages a user's model, named instead of the app.",
+                         got=f"edgekit package {app_name}",
+                         tip="edgekit package path/to/model.keras --target T --samples eval.npz (after `edgekit "
+                         "convert` of that model for T).")
     precision = target.check_precision(precision)
     fmt = FORMATS[target.format]
     built = Path(build_dir) / spec["model"] / target.name / precision
@@ -160,15 +165,24 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
                                   f"{summary.failed[0].error}", tip="Nothing was packaged; see `edgekit convert`.")
     _check_not_degraded(built, allow_degraded)
     zoo = ZOO[spec["model"]]
+    progress("packing sample and evaluation data")
+    data = {"data/demo.npz": npz_bytes(zoo.demo_arrays()), "data/eval.npz": npz_bytes(zoo.eval_arrays())}
+    return write_bundle(app_name, spec, Path(apps_dir) / app_name, built, data, target, precision, out_dir, wheels)
+
+
+def write_bundle(app_name: str, spec: dict, app_dir: Path, built: Path, data: dict[str, bytes], target,
+                 precision: str, out_dir: Path, wheels: dict[str, bytes] | None) -> Path:
+    """The bundle of an app (``spec``: its app.toml, with the model it ships), a verified artifact directory and
+    the packed data files; the manifest lists every file's sha256."""
+    from edgekit.formats import FORMATS, RUNTIMES
+
+    fmt = FORMATS[target.format]
     files = {f"model/{p.name}": p.read_bytes() for p in sorted(built.iterdir()) if p.is_file()}
-    app_dir = Path(apps_dir) / app_name
     files.update({f"app/{p.name}": p.read_bytes() for p in sorted(app_dir.iterdir())
                   if p.is_file() and p.suffix in (".py", ".toml", ".md")})
-    progress("packing sample and evaluation data")
-    files["data/demo.npz"] = npz_bytes(zoo.demo_arrays())
-    files["data/eval.npz"] = npz_bytes(zoo.eval_arrays())
+    files.update(data)
     files.update(lib_files([*AGENT_MODULES, RUNTIMES[target.runtime].session_module], files["app/app.py"]))
-    files.update({f"wheels/{name}": data for name, data in sorted((wheels or {}).items())})
+    files.update({f"wheels/{name}": blob for name, blob in sorted((wheels or {}).items())})
     manifest = {
         "schema": SCHEMA, "app": app_name, "model": spec["model"], "demonstrates": spec["demonstrates"],
         "inputs": spec["inputs"], "target": target.name, "runtime": target.runtime, "format": target.format,
@@ -179,7 +193,7 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
         # the runtime's devices / execution providers in order of preference (TensorRT > CUDA > CPU on a Jetson)
         "devices": list(target.devices),
         "extra": target.runtime, "wheels": sorted(f"wheels/{n}" for n in (wheels or {})),
-        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+        "files": {name: sha256_bytes(blob) for name, blob in sorted(files.items())},
     }
     files[MANIFEST] = manifest_bytes(manifest)
     out = Path(out_dir) / bundle_name(app_name, target.name, precision)

@@ -28,21 +28,29 @@ def _progress(msg: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="dist", show_default=True)
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), default="build", show_default=True,
               help="Where `edgekit convert` put (or will put) the artifact.")
+@click.option("--samples", type=click.Path(dir_okay=False), default=None,
+              help="A user's model: real held-out inputs (.npz keyed by input name, optional 'labels') packed for "
+              "--demo and --evaluate, with the workstation's outputs on them.")
 @click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the apps shipped with edgekit (edgekit.apps).")
-@click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform, Python 3.11).")
+@click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform and Python).")
 @click.option("--allow-degraded", is_flag=True, help="Package an artifact `edgekit convert` marked DEGRADED vs fp32.")
 @click.pass_context
-def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with_wheels, allow_degraded):
-    """Bundle APP with its verified artifact, data and edgekit's device layer.
+def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_dir, with_wheels, allow_degraded):
+    """Bundle APP — a zoo app, or a user's model (its file or build directory) with the generic app — with its
+    verified artifact, data and edgekit's device layer.
 
     \b
     edgekit package face-id --target raspberry-pi-5 --precision int8
+    edgekit package my_model.keras --target raspberry-pi-5 --samples eval.npz
+    edgekit package build/my_model --target jetson-orin-nano --precision fp16 --samples eval.npz
     """
-    from edgekit.bundle.package import default_apps_dir, load_app, package as make_bundle
+    from edgekit.bundle.package import default_apps_dir, list_apps, load_app, package as make_bundle
+    from edgekit.bundle.user_model import package_model
     from edgekit.targets import resolve_targets
 
     apps = Path(apps_dir) if apps_dir else default_apps_dir()
-    spec = load_app(app, apps)
+    user_model = app not in list_apps(apps)
+    spec = {} if user_model else load_app(app, apps)
     (target,) = resolve_targets([target_spec])
     precision = target.check_precision(precision or target.default_precision)
     wheels = None
@@ -56,9 +64,11 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, apps_dir, with
     from edgekit._quiet import framework_output_captured
 
     debug = bool(ctx.obj and ctx.obj.get("debug"))
+    common = dict(build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps, wheels=wheels, progress=_progress,
+                  allow_degraded=allow_degraded)
     with contextlib.nullcontext() if debug else framework_output_captured():
-        out = make_bundle(app, target, precision, build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps,
-                          wheels=wheels, progress=_progress, allow_degraded=allow_degraded)
+        out = (package_model(app, target, precision, samples=samples, **common) if user_model
+               else make_bundle(app, target, precision, **common))
     from edgekit.bundle.manifest import sha256_bytes
 
     click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha256_bytes(out.read_bytes())[:16]})")

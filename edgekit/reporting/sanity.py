@@ -20,6 +20,7 @@ INT8_SLOWER = 1.10  # int8 median this much above the float median on the same r
 MISMATCH_POINTS = 1.0  # proportions: points, and more than MISMATCH_SAMPLES samples
 MISMATCH_SAMPLES = 2
 MISMATCH_PERCENT = 1.0  # other metrics: % of the workstation's value
+MISMATCH_SNR_DB = 30.0  # a user's model: device outputs vs the workstation's of the same artifact (generic app)
 
 
 def _finding(check: str, artifact: str, message: str) -> dict:
@@ -133,7 +134,15 @@ def convert_checks(rows: Sequence[SummaryRow], calibration: dict[str, dict | Non
 
 
 def device_mismatch(profile: DeviceProfile) -> dict | None:
-    """The device's metric differs from the workstation's for the same artifact on the same samples."""
+    """The device's metric differs from the workstation's for the same artifact on the same samples (or, for a
+    user's model, its outputs differ from the workstation's outputs packed with it)."""
+    snr = profile.metrics.get("snr_db_min_vs_workstation")
+    if isinstance(snr, (int, float)) and snr < MISMATCH_SNR_DB:
+        return _finding("device-mismatch", profile.name, f"the device's outputs differ from the workstation's for "
+                        f"the same artifact on the same samples (SNR {snr:.1f} dB, below {MISMATCH_SNR_DB:.0f}; the "
+                        "same runtime on two CPUs agrees to far more): the device computes differently — a runtime "
+                        "wheel built for another CPU, an emulator's CPU model, or damaged files. Fix the device "
+                        "before trusting its numbers.")
     m = profile.metric
     device = profile.value
     workstation = None if m is None else profile.workstation_metrics.get(m.name)
