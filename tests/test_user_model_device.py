@@ -5,6 +5,7 @@ workstation's for the same artifact."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -33,11 +34,13 @@ def test_a_users_keras_model_reaches_a_device_and_matches_the_workstation(sshd, 
     r = run_cli("convert", keras_file, "--target", "raspberry-pi-5", "--precision", "int8", "--calib",
                 str(user_model["calib"]), "--eval", str(user_model["eval"]), "--out", str(build))
     assert r.returncode == 0, r.stderr
+    # progress reaches a log too (no terminal here), each line with the seconds since the start
+    assert re.search(r"^\[ *\d+\.\ds\] \[1/1\] raspberry-pi-5 int8: verifying with litert$", r.stderr, re.M), r.stderr
     r = run_cli("package", keras_file, "--target", "raspberry-pi-5", "--build", str(build), "--out", str(dist))
     assert r.returncode == 2 and "A user's model is packaged with real samples" in r.stderr, r.stderr
     r = run_cli("package", keras_file, "--target", "raspberry-pi-5", "--build", str(build), "--out", str(dist),
                 "--samples", str(user_model["eval"]))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and "s] running the artifact on the samples" in r.stderr, r.stderr
     bundle = dist / "digits-raspberry-pi-5-int8.tar.gz"
     inv = ["--inventory", str(_inventory(sshd, tmp_path / "inv.toml", "pi", tmp_path / "pi"))]
     r = run_cli("flash", str(bundle), "pi", *inv)

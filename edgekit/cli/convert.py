@@ -90,11 +90,10 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     check_supported(model, jobs, prune)
     input_shapes = parse_input_shapes(input_shape_specs)
     debug = bool(ctx.obj and ctx.obj.get("debug"))
-    show = not as_json and sys.stderr.isatty()
     with contextlib.nullcontext(sys.stderr) if debug else framework_output_captured() as terminal:
-        def progress(msg: str) -> None:
-            if show:
-                click.echo(f"… {msg}", file=terminal)
+        from edgekit.cli._progress import progress_to
+
+        progress = progress_to(terminal, enabled=not as_json)
 
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,

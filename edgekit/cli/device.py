@@ -16,8 +16,9 @@ _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), defaul
 
 
 def _progress(msg: str) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"… {msg}", err=True)
+    from edgekit.cli._progress import progress_to
+
+    progress_to()(msg)
 
 
 @click.command()
@@ -64,9 +65,11 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
     from edgekit._quiet import framework_output_captured
 
     debug = bool(ctx.obj and ctx.obj.get("debug"))
-    common = dict(build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps, wheels=wheels, progress=_progress,
-                  allow_degraded=allow_degraded)
-    with contextlib.nullcontext() if debug else framework_output_captured():
+    with contextlib.nullcontext(sys.stderr) if debug else framework_output_captured() as terminal:
+        from edgekit.cli._progress import progress_to
+
+        common = dict(build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps, wheels=wheels,
+                      progress=progress_to(terminal), allow_degraded=allow_degraded)
         out = (package_model(app, target, precision, samples=samples, **common) if user_model
                else make_bundle(app, target, precision, **common))
     from edgekit.bundle.manifest import sha256_bytes

@@ -53,9 +53,9 @@ def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval
         from edgekit.converters.common.prune_sweep import prune_sweep as run_sweep
         from edgekit.reporting.sweep import render_sweep
 
-        def progress(msg: str) -> None:
-            if sys.stderr.isatty():
-                click.echo(f"… {msg}", file=terminal)
+        from edgekit.cli._progress import progress_to
+
+        progress = progress_to(terminal)
 
         sweep = run_sweep(model, jobs, Path(out_dir), method, chosen, calib_path=calib, eval_path=eval_path,
                           train_path=train_path, threads=threads, progress=progress)
