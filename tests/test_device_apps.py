@@ -354,7 +354,7 @@ def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory
     manifest = json.loads((root / "device" / "current" / "manifest.json").read_text())
     assert manifest["devices"] == list(load_target(target).devices), manifest
     ran = {"onnxruntime": "ran on onnxruntime execution providers CPUExecutionProvider with",
-           "openvino": "ran on openvino device CPU with", "litert": "ran on litert CPU with"}[report["runtime"]]
+           "openvino": "ran on openvino device CPU with", "litert": "ran on litert device CPU with"}[report["runtime"]]
     assert ran in r.stdout, r.stdout
 
 
