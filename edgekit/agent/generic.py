@@ -41,9 +41,14 @@ def demo(ctx) -> dict:
     return {"samples": n}
 
 
+def expected_outputs(data: dict) -> dict[str, np.ndarray]:
+    """The workstation's outputs packed in eval.npz, by output name."""
+    return {k[len(EXPECTED):]: v for k, v in data.items() if k.startswith(EXPECTED)}
+
+
 def compare(outputs: dict[str, np.ndarray], data: dict) -> dict:
     """The device's (or the workstation's own) outputs vs the packed workstation outputs, and top-1 with labels."""
-    expected = {k[len(EXPECTED):]: v for k, v in data.items() if k.startswith(EXPECTED)}
+    expected = expected_outputs(data)
     primary = str(np.asarray(data[PRIMARY]).reshape(-1)[0])  # stored as a 1-element array
     out: dict = {"n_heldout": int(len(expected[primary]))}
     if LABELS in data:

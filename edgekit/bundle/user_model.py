@@ -59,10 +59,9 @@ def package_model(model: str, target, precision: str, *, build_dir: Path, out_di
     _check_not_degraded(built, allow_degraded)
     progress("running the artifact on the samples (the workstation's outputs the device is compared with)")
     eval_arrays, names = _evaluation(artifact, samples, built)
-    from edgekit.agent.generic import EXPECTED, compare
+    from edgekit.agent.generic import compare, expected_outputs
 
-    expected = {k[len(EXPECTED):]: v for k, v in eval_arrays.items() if k.startswith(EXPECTED)}
-    workstation = compare(expected, eval_arrays)  # the same code the device runs, on the workstation's outputs
+    workstation = compare(expected_outputs(eval_arrays), eval_arrays)  # the same code the device runs, on the workstation's outputs
     data = {"data/eval.npz": npz_bytes(eval_arrays),
             "data/demo.npz": npz_bytes({k: eval_arrays[k][:DEMO_SAMPLES] for k in names}),
             "data/workstation.json": (json.dumps(workstation, indent=2, sort_keys=True) + "\n").encode()}

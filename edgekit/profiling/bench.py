@@ -55,6 +55,8 @@ def _feeds(specs, inputs_path: str | None, shapes: dict) -> tuple[list[dict[str,
         n = data_mod.check_inputs({k: v for k, v in data.items() if k != data_mod.LABELS_KEY}, specs, "benchmark")
         feeds = [{t.name: np.asarray(data[t.name][i : i + 1]) for t in specs} for i in range(min(n, GENERATED_SAMPLES))]
         return feeds, f"{min(n, GENERATED_SAMPLES)} samples of {inputs_path}"
+    from edgekit.runtime import check_shape
+
     rng = np.random.default_rng(0)
     fixed = {}
     for t in specs:
@@ -65,11 +67,7 @@ def _feeds(specs, inputs_path: str | None, shapes: dict) -> tuple[list[dict[str,
                              got=f"shape ({', '.join('?' if d is None else str(d) for d in t.shape)})",
                              tip="Pass " + " ".join(f"--input-shape {n}=1x..." for n in dynamic)
                              + " (batch first), or --inputs samples.npz.")
-        if len(shape) != len(t.shape) or any(w is not None and w != g for w, g in zip(t.shape, shape)):
-            raise UsageError(f"--input-shape for '{t.name}' does not fit the model's input.",
-                             got=f"{'x'.join(map(str, shape))}; the model's is "
-                             f"({', '.join('?' if d is None else str(d) for d in t.shape)})",
-                             tip="Give every dimension, matching the static ones.")
+        check_shape(t, tuple(shape))  # the runtime layer's one message for a shape the model does not take
         fixed[t.name] = tuple(shape)
     feeds = [{t.name: (np.zeros(fixed[t.name], t.dtype) if t.dtype in _INTEGER_IDS else
                        rng.random(fixed[t.name], dtype=np.float32)) for t in specs} for _ in range(GENERATED_SAMPLES)]
