@@ -257,6 +257,17 @@ def test_an_app_killed_by_a_signal_is_reported_as_such_not_as_unreachable(sshd, 
     assert t.run(["sh", "-c", "exit 3"], check=False).returncode == 3  # an ordinary exit status passes through
 
 
+def test_an_app_that_fails_exits_8_with_its_own_status_in_the_message(sshd, bundles, tmp_path):
+    """The app's own status (3 here) would read as edgekit's "missing package"; run says what happened instead."""
+    inv = _flashed_device_running(sshd, bundles, tmp_path, "import sys\nprint('no camera found', file=sys.stderr)\n"
+                                  "sys.exit(3)\n")
+    r = run_cli("run", *inv, "box", "--demo")
+    assert r.returncode == 8 and "no camera found" in r.stderr, r.stdout + r.stderr
+    assert "ERROR: The app on device 'box' exited with status 3. Got: --demo" in r.stderr, r.stderr
+    r = run_cli("run", *inv, "box", "--demo", "--debug")  # --debug after the subcommand: edgekit's, not the app's
+    assert r.returncode == 8 and "Traceback" in r.stderr and "AppFailed" in r.stderr, r.stderr
+
+
 def test_run_streams_the_apps_output_line_by_line(sshd, bundles, tmp_path):
     inv = _flashed_device_running(sshd, bundles, tmp_path, "import time\nprint('episode 1')\ntime.sleep(3)\n"
                                   "print('episode 2')\n")
