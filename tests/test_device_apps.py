@@ -117,6 +117,7 @@ def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
     r = run_cli("run", *inv, "pi", "--demo")
     assert r.returncode == 0, r.stderr
     assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout
+    assert "XNNPACK" not in r.stdout + r.stderr  # LiteRT's INFO line at its first invoke is not the app's output
     r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--soak", "2", "--out",
                 str(tmp_path))
     assert r.returncode == 0, r.stderr
