@@ -350,6 +350,9 @@ def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory
     assert r.returncode == 0, r.stderr
     demo = json.loads(r.stdout[r.stdout.index("{\n"):])
     assert demo["app"] == app and demo["seconds"] > 0
+    if "png" in demo:  # a file an app makes goes beside the releases, not into the (SSH) user's HOME
+        assert Path(demo["png"]) == (root / "device" / "output" / f"{app.replace('-', '_')}.png").resolve(), demo
+        assert Path(demo["png"]).read_bytes().startswith(b"\x89PNG")
     r = run_cli("profile", "dev", "--inventory", str(inv), "--min-runs", "20", "--min-seconds", "0.1",
                 "--out", str(root / "reports"))
     assert r.returncode == 0, r.stderr
