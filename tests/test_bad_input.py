@@ -100,4 +100,7 @@ def test_missing_optional_dependency_names_the_extra(tmp_path):
 
 def test_debug_shows_the_traceback(tmp_path):
     r = run_cli("--debug", "convert", "face-id", "--target", "nowhere", "--out", str(tmp_path))
-    assert r.returncode != 0 and "Traceback" in r.stderr
+    assert r.returncode == 2 and "Traceback" in r.stderr  # and still the error's own exit code
+    # every TIP says "run again with --debug": it works after the subcommand too
+    r = run_cli("convert", "face-id", "--target", "nowhere", "--out", str(tmp_path), "--debug")
+    assert r.returncode == 2 and "Traceback" in r.stderr and "UsageError: Unknown target 'nowhere'" in r.stderr

@@ -117,6 +117,7 @@ def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
     r = run_cli("run", *inv, "pi", "--demo")
     assert r.returncode == 0, r.stderr
     assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout
+    assert "XNNPACK" not in r.stdout + r.stderr  # LiteRT's INFO line at its first invoke is not the app's output
     r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--soak", "2", "--out",
                 str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -257,6 +258,17 @@ def test_an_app_killed_by_a_signal_is_reported_as_such_not_as_unreachable(sshd, 
     assert t.run(["sh", "-c", "exit 3"], check=False).returncode == 3  # an ordinary exit status passes through
 
 
+def test_an_app_that_fails_exits_8_with_its_own_status_in_the_message(sshd, bundles, tmp_path):
+    """The app's own status (3 here) would read as edgekit's "missing package"; run says what happened instead."""
+    inv = _flashed_device_running(sshd, bundles, tmp_path, "import sys\nprint('no camera found', file=sys.stderr)\n"
+                                  "sys.exit(3)\n")
+    r = run_cli("run", *inv, "box", "--demo")
+    assert r.returncode == 8 and "no camera found" in r.stderr, r.stdout + r.stderr
+    assert "ERROR: The app on device 'box' exited with status 3. Got: --demo" in r.stderr, r.stderr
+    r = run_cli("run", *inv, "box", "--demo", "--debug")  # --debug after the subcommand: edgekit's, not the app's
+    assert r.returncode == 8 and "Traceback" in r.stderr and "AppFailed" in r.stderr, r.stderr
+
+
 def test_run_streams_the_apps_output_line_by_line(sshd, bundles, tmp_path):
     inv = _flashed_device_running(sshd, bundles, tmp_path, "import time\nprint('episode 1')\ntime.sleep(3)\n"
                                   "print('episode 2')\n")
@@ -338,6 +350,9 @@ def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory
     assert r.returncode == 0, r.stderr
     demo = json.loads(r.stdout[r.stdout.index("{\n"):])
     assert demo["app"] == app and demo["seconds"] > 0
+    if "png" in demo:  # a file an app makes goes beside the releases, not into the (SSH) user's HOME
+        assert Path(demo["png"]) == (root / "device" / "output" / f"{app.replace('-', '_')}.png").resolve(), demo
+        assert Path(demo["png"]).read_bytes().startswith(b"\x89PNG")
     r = run_cli("profile", "dev", "--inventory", str(inv), "--min-runs", "20", "--min-seconds", "0.1",
                 "--out", str(root / "reports"))
     assert r.returncode == 0, r.stderr

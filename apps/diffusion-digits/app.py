@@ -1,6 +1,6 @@
 """diffusion-digits on the device: sample handwritten digits with a 10-step DDIM loop and save a PNG.
 
-    python app/app.py --demo        # 16 digits from the packed starting noise -> diffusion_digits.png
+    python app/app.py --demo        # 16 digits from the packed starting noise -> output/diffusion_digits.png beside the releases
     python app/app.py --evaluate    # PSNR against fp32's images from the same 500 noises; ms per image/step
 """
 
@@ -19,7 +19,7 @@ def demo(ctx):
     started = time.perf_counter()
     images = task.sample(ctx.predict, ctx.data("demo")["start_noise"])
     seconds = time.perf_counter() - started
-    out = Path("diffusion_digits.png").resolve()
+    out = ctx.output_path("diffusion_digits.png")
     with ctx.stage("png encode"):
         out.write_bytes(png_grid(images))
     print(f"wrote {out} ({len(images)} digits, {task.STEPS} denoiser steps each, {seconds:.2f} s)")

@@ -1,6 +1,6 @@
 """gan-digits on the device: generate handwritten digits from random latents and save them as a PNG.
 
-    python app/app.py --demo        # 32 digits from the packed latents -> gan_digits.png (current directory)
+    python app/app.py --demo        # 32 digits from the packed latents -> output/gan_digits.png beside the releases
     python app/app.py --evaluate    # PSNR against the fp32 generator's images for the same 1,000 latents
 """
 
@@ -16,7 +16,7 @@ from edgekit.zoo.imaging import png_grid  # noqa: E402
 
 def demo(ctx):
     images = ctx.predict({task.INPUT: ctx.data("demo")[task.INPUT]})[task.OUTPUT]
-    out = Path("gan_digits.png").resolve()
+    out = ctx.output_path("gan_digits.png")
     with ctx.stage("png encode"):
         out.write_bytes(png_grid(images))
     print(f"wrote {out} ({len(images)} digits)")

@@ -79,11 +79,17 @@ def not_slower(built: Path, fp32: Path, feeds: list[dict[str, np.ndarray]], thre
     progress(f"int8 runs {built_ms / fp32_ms:.2f}x fp32's time here ({built_ms:.3f} vs {fp32_ms:.3f} ms): "
              "trying faster int8 builds")
     tried: list[tuple[str, Path | None, str | None]] = []
-    for label, build in variants(built):
+    try:
+        offered = variants(built)
+    except Exception as exc:  # the per-op profile they come from failed: the build stands, and says why
+        offered = []
+        tried.append(("(per-op profile)", None, f"{type(exc).__name__}: {summarize(exc)}"))
+    for label, build in offered:
         try:
             tried.append((label, build(), None))
-        except (EdgekitError, ValueError) as exc:  # a variant this model cannot take is a failed trial
-            tried.append((label, None, getattr(exc, "message", None) or summarize(exc)))
+        except Exception as exc:  # a variant this model cannot take is a failed trial, never a failed build
+            tried.append((label, None, exc.message if isinstance(exc, EdgekitError) else
+                          f"{type(exc).__name__}: {summarize(exc)}"))
     paths = [p for _, p, _ in tried if p is not None]
     if not paths:
         trials = (as_built, *(SpeedTrial(label, None, error=err) for label, _, err in tried))

@@ -57,6 +57,14 @@ class AppContext:
             acc[0] += time.perf_counter() - t0
             acc[1] += 1
 
+    def output_path(self, name: str) -> Path:
+        """Where the app writes a file it makes (a PNG): ``<device dir>/output/``, beside the releases — never in
+        one (they are verified and replaced) nor in the current directory (over SSH, the user's HOME). A bundle
+        unpacked by hand writes to the current directory."""
+        base = self.root.parent.parent / "output" if self.root.parent.name == "releases" else Path.cwd()
+        base.mkdir(parents=True, exist_ok=True)
+        return base / name
+
     def data(self, kind: str) -> dict[str, np.ndarray]:
         """The packed arrays ``data/<kind>.npz`` (kind: demo or eval)."""
         with np.load(self.root / "data" / f"{kind}.npz", allow_pickle=False) as npz:

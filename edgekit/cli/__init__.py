@@ -66,13 +66,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+def with_debug_first(args: list[str]) -> list[str]:
+    """Every TIP says "run again with --debug": accept it anywhere before a `--`, as the group's option."""
+    head = args[: args.index("--")] if "--" in args else args
+    if "--debug" not in head or args[:1] == ["--debug"]:
+        return args
+    rest = list(args)
+    rest.remove("--debug")
+    return ["--debug", *rest]
+
+
 def main(argv: list[str] | None = None) -> None:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = with_debug_first(list(argv if argv is not None else sys.argv[1:]))
+    debug = args[:1] == ["--debug"]
     try:
-        cli.main(args=argv, prog_name="edgekit", standalone_mode=False)
+        cli.main(args=args, prog_name="edgekit", standalone_mode=False)
     except EdgekitError as exc:
-        if debug:
-            raise
+        if debug:  # the traceback, and still the error's own exit code
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(exc.exit_code)
         click.secho(f"ERROR: {exc.message}", fg="red", err=True)
         if exc.tip:
             click.echo(f"TIP: {exc.tip}", err=True)

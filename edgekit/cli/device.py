@@ -151,7 +151,12 @@ def run(device, app_args, inventory):
     if proc.returncode == 255 and d.kind == "ssh":
         t.check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
     t.check_signal(proc.returncode, "The app")
-    sys.exit(proc.returncode)
+    if proc.returncode != 0:  # the app's own status would collide with edgekit's exit codes
+        from edgekit.remote.transport import AppFailed
+
+        raise AppFailed(f"The app on device '{d.name}' exited with status {proc.returncode}.",
+                        got=f"{' '.join(app_args) or '(no arguments)'}",
+                        tip="Its own output above says why; `edgekit run DEVICE --help` lists the app's options.")
 
 
 @click.command()

@@ -37,6 +37,12 @@ class DeviceError(EdgekitError):
     exit_code = 5
 
 
+class AppFailed(EdgekitError):
+    """The app ran on the device and exited nonzero (its output says why)."""
+
+    exit_code = 8
+
+
 def _tool(name: str, package: str) -> str:
     path = shutil.which(name)
     if path is None:

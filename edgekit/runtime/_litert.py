@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,28 @@ def _info(name: str, d: dict) -> TensorInfo:
     quantized = (float(scale), int(zero_point)) if scale and np.issubdtype(np.dtype(d["dtype"]), np.integer) else None
     return TensorInfo(name, tuple(int(s) if s >= 0 else None for s in d["shape_signature"]),
                       np.dtype(d["dtype"]).name, quantized)
+
+
+# LiteRT writes this to fd 2 when it applies XNNPACK, at the first invoke: before every app's own output
+_XNNPACK_INFO = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+
+
+def _without_xnnpack_info(run):
+    """``run()`` with fd 2 captured; what the runtime wrote there goes back to stderr without the XNNPACK line
+    (a warning or an error it prints stays visible)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            return run()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            scratch.seek(0)
+            said = scratch.read().replace(_XNNPACK_INFO, b"")
+            if said:
+                os.write(2, said)
 
 
 class LiteRTSession(Session):
@@ -46,6 +71,7 @@ class LiteRTSession(Session):
         self.inputs = [_info(n, d) for n, d in self._in.items()]
         self.outputs = [_info(n, d) for n, d in self._out.items()]
         self.options = {"threads": threads, "device": "CPU", "signature": key}
+        self._invoked = False
 
     def _run(self, feeds):
         args = {}
@@ -57,7 +83,11 @@ class LiteRTSession(Session):
                 args[name] = quantize(x, scale, zp, dtype)
             else:
                 args[name] = x.astype(dtype, copy=False)
-        raw = self._runner(**args)
+        if self._invoked:
+            raw = self._runner(**args)
+        else:
+            raw = _without_xnnpack_info(lambda: self._runner(**args))
+            self._invoked = True
         out = {}
         for name, y in raw.items():
             scale, zp = self._out[name]["quantization"]
