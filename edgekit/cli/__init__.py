@@ -16,6 +16,7 @@ from edgekit.errors import EdgekitError
 COMMANDS = {
     "bench": "edgekit.cli.bench:bench",
     "convert": "edgekit.cli.convert:convert",
+    "emulate": "edgekit.cli.emulate:emulate",
     "explain": "edgekit.cli.explain:explain",
     "flash": "edgekit.cli.device:flash",
     "package": "edgekit.cli.device:package",

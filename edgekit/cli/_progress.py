@@ -10,10 +10,11 @@ from typing import TextIO
 import click
 
 
-def progress_to(stream: TextIO | None = None, enabled: bool = True) -> Callable[[str], None]:
+def progress_to(stream: TextIO | None = None, enabled: bool = True, since: float | None = None) -> Callable[[str], None]:
     """A progress function writing to ``stream`` (default: stderr as it is now; inside framework_output_captured
-    pass the terminal stream it yields: fd 2 then points at a scratch file)."""
-    started = time.monotonic()
+    pass the terminal stream it yields: fd 2 then points at a scratch file). One per command: its times count
+    from its creation, or from ``since`` (a time.monotonic() of the command's start)."""
+    started = time.monotonic() if since is None else since
 
     def progress(msg: str) -> None:
         if not enabled:

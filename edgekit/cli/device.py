@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 
+from edgekit.cli._progress import progress_to
 from edgekit.formats import PRECISIONS
 
 _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), default=None,
                           help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
-
-
-def _progress(msg: str) -> None:
-    from edgekit.cli._progress import progress_to
-
-    progress_to()(msg)
 
 
 @click.command()
@@ -54,11 +50,11 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
     spec = {} if user_model else load_app(app, apps)
     (target,) = resolve_targets([target_spec])
     precision = target.check_precision(precision or target.default_precision)
-    wheels = None
+    wheels, started = None, time.monotonic()
     if with_wheels:
         from edgekit.bundle.wheels import download_wheels
 
-        _progress(f"downloading wheels for {target.arch}, Python {target.python}, glibc {target.glibc}: "
+        progress_to(since=started)(f"downloading wheels for {target.arch}, Python {target.python}, glibc {target.glibc}: "
                   f"{', '.join(target.device_requirements)}")
         wheels = download_wheels([*target.device_requirements, *spec.get("requirements", [])], target.arch,
                                  target.python, target.glibc)
@@ -66,10 +62,8 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
 
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     with contextlib.nullcontext(sys.stderr) if debug else framework_output_captured() as terminal:
-        from edgekit.cli._progress import progress_to
-
         common = dict(build_dir=Path(build_dir), out_dir=Path(out_dir), apps_dir=apps, wheels=wheels,
-                      progress=progress_to(terminal), allow_degraded=allow_degraded)
+                      progress=progress_to(terminal, since=started), allow_degraded=allow_degraded)
         out = (package_model(app, target, precision, samples=samples, **common) if user_model
                else make_bundle(app, target, precision, **common))
     from edgekit.bundle.manifest import sha256_bytes
@@ -124,8 +118,9 @@ def flash(bundle, devices, install, bwlimit, inventory):
     from edgekit.remote.flash import check_bundle, flash as do_flash
 
     check_bundle(Path(bundle))  # a bad bundle is refused before any device is contacted
+    progress = progress_to()
     for r in _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
-                                                                  bwlimit_kbps=bwlimit, progress=_progress)):
+                                                                  bwlimit_kbps=bwlimit, progress=progress)):
         state = "flashed" if r.changed else "unchanged (already current)"
         click.echo(f"{r.device}: {r.app} release {r.release} {state}{'; runtime installed' if r.installed else ''}")
 
@@ -144,6 +139,12 @@ def run(device, app_args, inventory):
 
     from edgekit.remote.transport import Transport, app_argv
 
+    if inventory is None and "--inventory" in app_args:
+        from edgekit.errors import UsageError
+
+        raise UsageError("edgekit run's own options go before DEVICE: everything after it is passed to the app.",
+                         got=f"edgekit run {device} {' '.join(app_args)}",
+                         tip=f"edgekit run --inventory FILE {device} ...")
     (d,) = _devices((device,), inventory)
     t = Transport(d)
     argv = app_argv(d, *app_args)
@@ -185,9 +186,9 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
     options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak)
-    rows, mismatched = [], []
+    rows, mismatched, progress = [], [], progress_to()
     for where, profile in _each(_devices(devices, inventory),
-                                lambda d: profile_device(d, options, Path(out_dir), _progress)):
+                                lambda d: profile_device(d, options, Path(out_dir), progress)):
         click.echo(render_profile(profile, markdown=False))
         click.echo(f"wrote {where}/report.json, report.md, report.html\n")
         rows.append(GateRow.of_profile(profile))

@@ -116,7 +116,10 @@ def python_matches(version: str, specifier: str) -> bool:
 def install_runtime(t: Transport, device: Device, manifest: dict, progress) -> None:
     root = device.path
     progress(f"{device.name}: installing {', '.join(manifest['requirements'])} into {root}/venv")
-    t.run([device.python, "-m", "venv", f"{root}/venv"], what="creating the venv")
+    # an existing venv is kept: pip then installs only what changed (making one runs ensurepip, which took 51 s on
+    # the emulated Pi); a release's requirements never need a fresh venv
+    if t.run(["test", "-x", f"{root}/venv/bin/python"], check=False).returncode != 0:
+        t.run([device.python, "-m", "venv", f"{root}/venv"], what="creating the venv")
     pip = [f"{root}/venv/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     if manifest.get("wheels"):
         pip += ["--no-index", "--find-links", f"{root}/current/wheels"]
