@@ -61,3 +61,19 @@ def test_wheel_in_a_fresh_venv_packages_flashes_and_runs_an_app(tmp_path, face_b
     _run(["edgekit", "flash", str(bundle), f"local:{tmp_path / 'device'}"], cwd=work, env=env)
     r = _run(["edgekit", "run", f"local:{tmp_path / 'device'}", "--demo"], cwd=work, env=env)
     assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout, r.stdout
+
+
+def test_every_code_directory_is_a_listed_package():
+    """pyproject lists packages by hand (three live outside edgekit/): a new subpackage left off the list works in
+    the editable tree and is missing from the wheel (edgekit.emulate nearly was)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    roots = {"edgekit": REPO / "edgekit", "edgekit.converters": REPO / "converters",
+             "edgekit.targets": REPO / "targets", "edgekit.apps": REPO / "apps"}
+    code = set()
+    for name, root in roots.items():
+        for init in root.rglob("__init__.py"):
+            rel = init.parent.relative_to(root)
+            code.add(".".join([name, *rel.parts]))
+    assert code <= listed, sorted(code - listed)
