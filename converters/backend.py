@@ -20,6 +20,7 @@ import numpy as np
 
 from edgekit.errors import UsageError, did_you_mean
 from edgekit.formats import FORMATS
+from edgekit.runtime import as_model_input  # noqa: F401  (re-exported: the converters' name for it)
 
 # Intermediates an export can start from: the canonical static-batch SavedModel of a Keras form
 # (converters/common/keras_forms), the fp32 ONNX model (exported from a SavedModel or a PyTorch program, or the
@@ -62,11 +63,6 @@ class ExportSpec:
         return [{k: as_model_input(v[i : i + 1]) for k, v in self.calibration.items()} for i in range(n)]
 
 
-def as_model_input(x: np.ndarray) -> np.ndarray:
-    """Float data as float32 (what float model inputs take); integer and boolean data as they are."""
-    return np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x)
-
-
 @dataclass(frozen=True)
 class NoOptions:
     """A backend whose recipes set nothing."""
@@ -96,13 +92,13 @@ class Backend(ABC):
 
     def speed_variants(self, start_kind: str, spec: ExportSpec, profile) -> tuple[tuple[str, ExportSpec], ...]:
         """Other int8 builds (a label and the spec) that may run faster than ``spec``'s where its per-op profile
-        (``profile``, a converters.common.op_profile.OpProfile) shows int8 kernels missing; converters/common/
+        (``profile``, a edgekit.profiling.op_profile.OpProfile) shows int8 kernels missing; converters/common/
         speed_guard times them. None by default."""
         return ()
 
     @abstractmethod
     def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
-        """The artifact's ops as its runtime runs them on ``feed``: a converters.common.op_profile.OpProfile."""
+        """The artifact's ops as its runtime runs them on ``feed``: a edgekit.profiling.op_profile.OpProfile."""
 
     @abstractmethod
     def tensors(self, artifact: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:

@@ -18,6 +18,7 @@ import numpy as np
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, summarize
+from edgekit.profiling.op_profile import onnx_ops
 
 log = logging.getLogger(__name__)
 OPSET = 17  # what edgekit exports TensorFlow models at
@@ -65,38 +66,6 @@ class OnnxBackend(Backend):
 
     def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
         return onnx_ops(artifact, feed, threads)
-
-
-def onnx_ops(path: Path, feed: dict[str, np.ndarray], threads: int):
-    """ONNX Runtime's profiler (CPU provider, the session's default graph optimisations, so fused and converted
-    nodes are what runs): per node its median kernel time over op_profile.RUNS runs and the type of its first input
-    (uint8/int8: an int8 kernel; float: a float one)."""
-    import json
-
-    from edgekit.converters.common.op_profile import RUNS, OpProfile, OpTime, compute_of
-
-    ort = require("onnxruntime", purpose="Running ONNX models")
-    with tempfile.TemporaryDirectory(prefix="edgekit-ortprof-") as tmp:
-        options = ort.SessionOptions()
-        options.enable_profiling = True
-        options.profile_file_prefix = f"{tmp}/ort"
-        options.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        inputs = {k: as_model_input(v) for k, v in feed.items()}
-        for _ in range(RUNS):
-            session.run(None, inputs)
-        events = json.loads(Path(session.end_profiling()).read_text())
-    times: dict[str, list[float]] = {}
-    kinds: dict[str, tuple[str, str]] = {}
-    for e in events:
-        if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time"):
-            continue
-        name, args = e["name"][: -len("_kernel_time")], e.get("args", {})
-        first = (args.get("input_type_shape") or [{}])[0]
-        kinds[name] = (args.get("op_name", ""), compute_of(next(iter(first), "")))
-        times.setdefault(name, []).append(e["dur"] / 1e3)
-    ops = tuple(OpTime(name, *kinds[name], round(float(np.median(t)), 5)) for name, t in times.items())
-    return OpProfile("onnxruntime", ops, True)
 
 
 _PLUMBING = ("QuantizeLinear", "DequantizeLinear", "Cast")  # Q/DQ pairs and casts carry no layer's own result

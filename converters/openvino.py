@@ -12,6 +12,7 @@ import numpy as np
 from edgekit._lazy import require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start
 from edgekit.errors import ConversionError, UsageError, summarize
+from edgekit.profiling.op_profile import openvino_ops
 
 
 @dataclass(frozen=True)
@@ -54,29 +55,6 @@ class OpenVINOBackend(Backend):
 
     def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
         return openvino_ops(artifact, feed, threads)
-
-
-def openvino_ops(path: Path, feed: dict[str, np.ndarray], threads: int):
-    """OpenVINO CPU's performance counters: per executed op (after the plugin's fusions) its median time over
-    op_profile.RUNS inferences and the kernel it ran, whose name carries the precision (jit_avx2_I8)."""
-    from edgekit.converters.common.op_profile import RUNS, OpProfile, OpTime, compute_of
-
-    ov = require("openvino", purpose="Running OpenVINO models", extra="convert")
-    compiled = ov.Core().compile_model(str(path), "CPU", {"PERF_COUNT": True, "INFERENCE_NUM_THREADS": threads})
-    request = compiled.create_infer_request()
-    times: dict[str, list[float]] = {}
-    kinds: dict[str, tuple[str, str]] = {}
-    for _ in range(RUNS):
-        request.infer(feed)
-        for info in request.profiling_info:
-            if info.status != info.Status.EXECUTED:
-                continue
-            # a FakeQuantize the plugin compiled into a Subgraph is still quantize plumbing
-            kind = "FakeQuantize" if "/fq_" in info.node_name else info.node_type
-            kinds[info.node_name] = (kind, compute_of(info.exec_type))
-            times.setdefault(info.node_name, []).append(info.real_time.total_seconds() * 1e3)
-    ops = tuple(OpTime(name, *kinds[name], round(float(np.median(t)), 5)) for name, t in times.items())
-    return OpProfile("openvino", ops, True)
 
 
 _NOT_LAYERS = ("Parameter", "Constant", "Result", "FakeQuantize", "Convert")  # plumbing, not a layer's result

@@ -16,6 +16,7 @@ from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, UsageError, summarize
 from edgekit.formats import CALIBRATED
+from edgekit.profiling.op_profile import _constant_tensors, tflite_ops
 
 INT8_SCHEMES = ("full-integer", "dynamic-range")
 
@@ -82,33 +83,6 @@ class TFLiteBackend(Backend):
 
     def ops(self, artifact: Path, feed: dict[str, np.ndarray], threads: int):
         return tflite_ops(artifact)
-
-
-def tflite_ops(path: Path):
-    """LiteRT's Python interpreter has no per-op profiler (benchmark_model, a C++ tool, has): the ops and the type
-    each computes in (its first output's), untimed; float ops inside an int8 file are where int8 kernels are
-    missing."""
-    from edgekit.converters.common.op_profile import OpProfile, OpTime, compute_of
-
-    interpreter = require("ai_edge_litert.interpreter", purpose="Reading TFLite graphs").Interpreter(
-        model_path=str(path))
-    tensors = interpreter.get_tensor_details()
-    details = interpreter._get_ops_details()
-    constants = _constant_tensors(interpreter, details)
-    ops, seen = [], set()
-    for op in details:
-        out = next((i for i in op["outputs"] if i >= 0), None)
-        if out in seen:  # the ops list repeats the signature's subgraph
-            continue
-        seen.add(out)
-        dtype = np.dtype(tensors[out]["dtype"]).name if out is not None else ""
-        compute = compute_of(dtype)
-        weights = {np.dtype(tensors[i]["dtype"]).name for i in op["inputs"] if i in constants}
-        if compute == "float" and "int8" in weights:  # dynamic-range: int8 weights, activations quantized per run
-            compute = "int8-dynamic"
-        ops.append(OpTime(tensors[out]["name"].split(";")[0] if out is not None else str(op["index"]),
-                          op["op_name"], compute, None))
-    return OpProfile("litert", tuple(ops), False)
 
 
 def tflite_tensors(path: Path, feeds: list[dict[str, np.ndarray]]) -> tuple[dict[str, list], list[str]]:
@@ -353,9 +327,3 @@ def _op_tensor_names(model: bytes) -> list[tuple[str, list[str], list[str]]]:
         ops.append((tensors[op["outputs"][0]]["name"], [tensors[i]["name"] for i in (*op["outputs"], *weights)],
                     feeding))
     return ops
-
-
-def _constant_tensors(interpreter, details) -> set[int]:
-    """Indices of the tensors no op computes and no graph input feeds: weights, biases, shapes."""
-    produced = {i for op in details for i in op["outputs"]} | {d["index"] for d in interpreter.get_input_details()}
-    return {i for op in details for i in op["inputs"] if i >= 0 and i not in produced}

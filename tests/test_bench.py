@@ -64,3 +64,32 @@ def test_bad_benchmark_input_is_one_clear_error(artifacts, tmp_path):
     assert r.returncode == 2 and "--input-shape names no input of this model: 'image'." in r.stderr
     r = run_cli("bench", str(tmp_path / "model.pt"))
     assert r.returncode == 2 and "Cannot tell which runtime runs 'model.pt'." in r.stderr
+
+
+def test_an_openvino_ir_is_measured_on_a_device_over_ssh(artifacts, tmp_path):
+    """--device: the IR (.xml + .bin), its inputs and edgekit's measuring code go to <path>/bench/<key>; the device's
+    Python measures with its runtime and answers with the same record (here the loopback sshd's host Python)."""
+    import sys
+
+    from tests.sshd import SSHD, LoopbackSshd
+    from tests.test_device_apps import _inventory
+
+    if SSHD is None:
+        pytest.skip("openssh-server is not installed (.ci/run installs it)")
+    (tmp_path / "sshd").mkdir()
+    server = LoopbackSshd(tmp_path / "sshd")
+    try:
+        inv = _inventory(server, tmp_path / "inv.toml", "box", tmp_path / "box", python=sys.executable)
+        r = run_cli("bench", str(artifacts["xml"]), "--device", "box", "--inventory", str(inv), "--inputs",
+                    str(artifacts["calib"]), "--min-runs", "20", "--min-seconds", "0", "--threads", "1", "--json")
+    finally:
+        server.stop()
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["device"]["address"] == "box" and out["device"]["machine"] and out["artifact"] == str(artifacts["xml"])
+    assert out["runtime"] == "openvino" and out["inputs_from"] == f"16 samples of {artifacts['calib']}"
+    assert out["latency"]["runs"] >= 20 and out["ops"]["runtime"] == "openvino" and out["ops"]["timed"], out["ops"]
+    (copied,) = (tmp_path / "box" / "bench").iterdir()
+    assert {"digits.xml", "digits.bin", "feeds.npz"} <= {p.name for p in copied.iterdir()}
+    assert (copied / "lib" / "edgekit" / "profiling" / "measure.py").is_file()
+    assert not (copied / "lib" / "edgekit" / "converters").exists()  # the device side only

@@ -96,6 +96,9 @@ def test_face_id_runs_on_the_emulated_pi_as_on_the_workstation(pi, tmp_path):
     assert evaluation["runtime"] == "litert" and evaluation["top1"] == report["workstation_metrics"]["top1"]
     _same_metrics(report)
     assert "ran on litert device CPU" in out and "Linux aarch64, Python 3.11" in out, out
+    bench = _bench(pi, tmp_path / "build" / "face-id" / "raspberry-pi-5" / "int8" / "model.tflite")
+    assert bench["runtime"] == "litert" and {"type": "CONV_2D", "compute": "int8"}.items() <= next(
+        o for o in bench["ops"]["per_op"] if o["type"] == "CONV_2D").items(), bench["ops"]
 
 
 def test_a_users_keras_model_reaches_the_emulated_pi(pi, user_model, tmp_path):
@@ -145,6 +148,19 @@ def test_a_users_onnx_model_runs_with_onnx_runtime_on_the_emulated_pi(pi, user_o
     assert evaluation["top1_agreement_vs_workstation"] >= 0.99, evaluation
     assert report["metrics"]["top1"] == pytest.approx(report["workstation_metrics"]["top1"], abs=0.01)
     assert "ran on onnxruntime execution providers CPUExecutionProvider" in out, out
+    bench = _bench(pi, build / "digits_onnx" / "pi5-onnxruntime" / "int8" / "model.onnx")
+    assert bench["runtime"] == "onnxruntime" and bench["ops"]["timed"], bench["ops"]
+    assert "QLinearConv" in {o["type"] for o in bench["ops"]["per_op"]}, bench["ops"]
+
+
+def _bench(pi, artifact):
+    """`edgekit bench --device`: the artifact measured on the Pi with its runtime, per-op table included."""
+    r = run_cli("bench", str(artifact), "--device", "pi", "--inventory", str(pi.inventory), "--min-runs", "5",
+                "--min-seconds", "0", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["device"]["machine"] == "aarch64" and out["latency"]["runs"] >= 5, out["device"]
+    return out
 
 
 def test_edgekit_emulate_prints_the_device_and_stops_cleanly(pi, emulator_cache, tmp_path):

@@ -156,7 +156,7 @@ def test_tensors_map_to_the_outermost_keras_layer_not_the_op_name():
 
 
 def test_kernel_and_dtype_names_say_what_an_op_computes_in():
-    from edgekit.converters.common.op_profile import compute_of
+    from edgekit.profiling.op_profile import compute_of
 
     names = ["jit_avx512_I8", "ref_any_FP32", "unknown_f32", "uint8", "float", "float32", "int16", "int32"]
     assert [compute_of(n) for n in names] == ["int8", "float", "float", "int8", "float", "float", "int16", ""]

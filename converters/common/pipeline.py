@@ -299,7 +299,7 @@ def _layer_report(run: _Run, builder: Builder, fmt: str, artifact: Path) -> dict
 
 
 def _op_profile(run: _Run, builder: Builder, fmt: str, artifact: Path, threads: int) -> dict:
-    """converters/common/op_profile on one held-out sample: ops.json beside the artifact, its summary in the report.
+    """edgekit/profiling/op_profile on one held-out sample: ops.json beside the artifact, its summary in the report.
     A diagnostic: its failure is recorded, not raised."""
     feed = {k: v[:1] for k, v in run.data.eval_inputs.items()}
     try:

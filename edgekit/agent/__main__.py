@@ -1,4 +1,4 @@
-"""python -m edgekit.agent {verify,activate,status,profile}: the commands a workstation runs on a device."""
+"""python -m edgekit.agent {verify,activate,status,profile,bench}: the commands a workstation runs on a device."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     prof = sub.add_parser("profile", help="profile the current release; JSON on stdout")
     prof.add_argument("root")
     ProfileOptions.add_arguments(prof)
+    bench = sub.add_parser("bench", help="measure an artifact copied with its inputs (edgekit bench --device)")
+    bench.add_argument("directory", help="holds the artifact and feeds.npz (its inputs, stacked by input name)")
+    bench.add_argument("--artifact", required=True)
+    bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--min-runs", type=int, default=100)
+    bench.add_argument("--min-seconds", type=float, default=2.0)
+    bench.add_argument("--no-ops", action="store_true")
     args = ap.parse_args(argv)
     try:
         if args.command == "verify":
@@ -35,6 +42,20 @@ def main(argv: list[str] | None = None) -> int:
             from edgekit.agent.releases import status
 
             result = status(args.root)
+        elif args.command == "bench":
+            from pathlib import Path
+
+            import numpy as np
+
+            from edgekit.profiling.measure import feeds_from_npz, measure
+
+            with np.load(Path(args.directory) / "feeds.npz") as npz:
+                feeds = feeds_from_npz({k: npz[k] for k in npz.files})
+            result = measure(Path(args.directory) / args.artifact, feeds, args.threads, args.min_runs,
+                             args.min_seconds, not args.no_ops)
+            from edgekit.agent.profile import this_device
+
+            result["device"] = this_device()
         else:
             from pathlib import Path
 

@@ -73,8 +73,7 @@ def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
         "schema": SCHEMA, "app": m["app"], "model": m["model"], "target": m["target"], "format": m["format"],
         "precision": m["precision"], "runtime": session.runtime, "runtime_options": session.options,
         "release": release.name,
-        "device": {"machine": platform.machine(), "system": platform.system(), "release": platform.release(),
-                   "python": platform.python_version(), "node": platform.node()},
+        "device": this_device(),
         "cold_start": {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
         "latency": latency,
         "pipeline": stages,
@@ -90,3 +89,9 @@ def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
         "reference_metrics": workstation.get("reference_metrics", {}),  # fp32 Keras on the workstation
         "calibration": (workstation.get("metadata") or {}).get("calibration"),
     }
+
+
+def this_device() -> dict:
+    """What the device is, as the profile and bench reports say it."""
+    return {"machine": platform.machine(), "system": platform.system(), "release": platform.release(),
+            "python": platform.python_version(), "node": platform.node()}

@@ -1,6 +1,7 @@
-"""`edgekit bench ARTIFACT`: the profiler on any .tflite / .onnx / OpenVINO .xml on this host, as benchmark_app,
-LiteRT's benchmark_model and trtexec do for one runtime each: cold start, latency (edgekit's protocol: warm-up
-until stable, then --min-runs and --min-seconds), and the runtime's own per-op profile."""
+"""`edgekit bench ARTIFACT [--device DEVICE]`: the profiler on any .tflite / .onnx / OpenVINO .xml, on this host or
+on a device over SSH, as benchmark_app, LiteRT's benchmark_model and trtexec do for one runtime each: cold start,
+latency (edgekit's protocol: warm-up until stable, then --min-runs and --min-seconds), and the runtime's own per-op
+profile."""
 
 from __future__ import annotations
 
@@ -26,19 +27,37 @@ import click
               "Runtime profiling; LiteRT: the ops and what each computes in, untimed).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Ops listed by time.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def bench(artifact, inputs_path, input_shape_specs, threads, min_runs, min_seconds, ops, top, as_json):
-    """Benchmark ARTIFACT (.tflite, .onnx or OpenVINO .xml) on this host.
+@click.option("--device", default=None, help="Measure on this device (ssh://user@host[:port]/path, local:/path or an "
+              "inventory name) with its runtime — the venv `edgekit flash --install` made there, else its python3.")
+@click.option("--inventory", type=click.Path(dir_okay=False), default=None,
+              help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
+def bench(artifact, inputs_path, input_shape_specs, threads, min_runs, min_seconds, ops, top, as_json, device,
+          inventory):
+    """Benchmark ARTIFACT (.tflite, .onnx or OpenVINO .xml) on this host, or on a device.
 
     \b
     edgekit bench build/face-id/raspberry-pi-5/int8/model.tflite
     edgekit bench model.onnx --input-shape x=1x3x224x224 --threads 4
     edgekit bench model.xml --inputs samples.npz --json
+    edgekit bench model.tflite --device ssh://pi@raspberrypi.local/home/pi/edgekit
     """
     from edgekit.cli.convert import parse_input_shapes
     from edgekit.profiling.bench import bench_artifact
 
     shapes = parse_input_shapes(input_shape_specs)  # a typo fails before any runtime loads
-    result = bench_artifact(Path(artifact), inputs_path, shapes, threads, min_runs, min_seconds, ops)
+    if device is None:
+        result = bench_artifact(Path(artifact), inputs_path, shapes, threads, min_runs, min_seconds, ops)
+    else:
+        from edgekit.cli._progress import progress_to
+        from edgekit.remote.address import resolve_device
+        from edgekit.profiling.bench import bench_feeds
+        from edgekit.remote.bench import bench_on_device
+
+        where = resolve_device(device, inventory)
+        feeds, origin = bench_feeds(Path(artifact), inputs_path, shapes)  # checked here, before the device is used
+        result = {**bench_on_device(where, Path(artifact), feeds, threads=threads, min_runs=min_runs,
+                                    min_seconds=min_seconds, with_ops=ops, progress=progress_to()),
+                  "inputs_from": origin}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

@@ -70,7 +70,7 @@ def _print_ops(directory: Path) -> None:
     if doc.get("timed"):
         rows = [[t["type"], f"{t['ms']:.4f}"] for t in doc.get("top_types", [])]
         click.echo(format_table(["op type", "ms per inference"], rows))
-    from edgekit.converters.common.op_profile import PLUMBING
+    from edgekit.profiling.op_profile import PLUMBING
 
     floating = [o for o in doc.get("per_op", []) if o["compute"] == "float" and o["type"] not in PLUMBING]
     if floating:

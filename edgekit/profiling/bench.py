@@ -1,9 +1,8 @@
-"""Benchmark one artifact on this host (`edgekit bench`): its inputs, cold start, latency and per-op profile."""
+"""`edgekit bench` on the workstation: the inputs (checked against the artifact here), the measurement on this host
+(edgekit/profiling/measure, which a device runs too for --device) and the tables."""
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,29 +16,17 @@ _INTEGER_IDS = ("int32", "int64", "bool")  # token ids, indices: zeros are alway
 def bench_artifact(path: Path, inputs_path: str | None, shapes: dict[str, tuple[int, ...]], threads: int | None,
                    min_runs: int, min_seconds: float, with_ops: bool) -> dict:
     """Everything `edgekit bench` reports, as one JSON-ready dict."""
-    from edgekit.profiling.latency import measure_latency
+    from edgekit.profiling.measure import measure
+
+    feeds, origin = bench_feeds(path, inputs_path, shapes)
+    return {**measure(path, feeds, threads, min_runs, min_seconds, with_ops), "inputs_from": origin}
+
+
+def bench_feeds(path: Path, inputs_path: str | None, shapes: dict[str, tuple[int, ...]]) -> tuple[list[dict], str]:
+    """The inputs a bench runs on (checked against the artifact on this host), and where they came from."""
     from edgekit.runtime import open_session
 
-    started = time.perf_counter()
-    session = open_session(path, threads=threads)
-    load_ms = (time.perf_counter() - started) * 1e3
-    feeds, origin = _feeds(session.inputs, inputs_path, shapes)
-    started = time.perf_counter()
-    session.run(feeds[0])
-    first_ms = (time.perf_counter() - started) * 1e3
-    latency = measure_latency(session.run, feeds, min_runs=min_runs, min_seconds=min_seconds)
-    latency.pop("samples_ms", None)  # the distribution is for report plots; a bench prints its statistics
-    out = {
-        "artifact": str(path), "runtime": session.runtime, "runtime_options": session.options,
-        "inputs": [{"name": t.name, "shape": list(feeds[0][t.name].shape), "dtype": str(feeds[0][t.name].dtype)}
-                   for t in session.inputs],
-        "inputs_from": origin,
-        "cold_start": {"load_ms": round(load_ms, 3), "first_inference_ms": round(first_ms, 3)},
-        "latency": latency,
-    }
-    if with_ops:
-        out["ops"] = _ops(path, feeds[0], threads or os.cpu_count() or 1)
-    return out
+    return _feeds(open_session(path).inputs, inputs_path, shapes)
 
 
 def _feeds(specs, inputs_path: str | None, shapes: dict) -> tuple[list[dict[str, np.ndarray]], str]:
@@ -74,26 +61,14 @@ def _feeds(specs, inputs_path: str | None, shapes: dict) -> tuple[list[dict[str,
     return feeds, "generated (uniform 0..1 floats, zero integer ids): latency only"
 
 
-def _ops(path: Path, feed: dict[str, np.ndarray], threads: int) -> dict:
-    """The runtime's per-op profile (converters/common/op_profile via the format's backend); a failure is
-    reported, not raised: the latency stands without it."""
-    from edgekit.converters.backend import backend_class
-    from edgekit.formats import BY_SUFFIX
-    from edgekit.errors import summarize
-
-    try:
-        found = backend_class(BY_SUFFIX[path.suffix].name)().ops(path, feed, threads)
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {summarize(exc)}"}
-    return {**found.summary(), "per_op": [{"name": o.name, "type": o.type, "compute": o.compute, "ms": o.ms}
-                                          for o in found.ops]}
-
-
 def render(result: dict, top: int) -> str:
     from edgekit.reporting.summary import format_table
 
     lat, cold = result["latency"], result["cold_start"]
-    lines = [f"{result['artifact']}: {result['runtime']} {result['runtime_options']}",
+    where = result.get("device")
+    lines = [f"{result['artifact']}: {result['runtime']} {result['runtime_options']}"
+             + (f" on device {where['address']} ({where['system']} {where['machine']}, Python {where['python']})"
+                if where else " on this host"),
              "inputs: " + ", ".join(f"{i['name']} {i['dtype']} {tuple(i['shape'])}" for i in result["inputs"])
              + f" — {result['inputs_from']}", "",
              format_table(["load ms", "first ms", "p50 ms", "p90 ms", "p99 ms", "mean ms", "CoV", "per s", "runs"],

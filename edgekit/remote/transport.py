@@ -138,13 +138,13 @@ class Transport:
                               got=(err[-1] if err else "")[:300], tip="Check free space and permissions there.")
 
 
-def device_python(device: Device) -> list[str]:
+def device_python(device: Device, lib: str | None = None) -> list[str]:
     """argv prefix that runs the device's Python: the flashed venv if there is one, with the current release's lib
-    on its path (what `run` and `profile` start the app and the agent with)."""
+    (or ``lib``) on its path (what `run` and `profile` start the app and the agent with, `bench` its copy)."""
     # unbuffered: without a terminal Python buffers stdout in blocks, and `edgekit run` must stream line by line
-    script = ('root="$1"; shift; py="$root/venv/bin/python"; [ -x "$py" ] || py="$1"; shift; '
-              'PYTHONUNBUFFERED=1 PYTHONPATH="$root/current/lib" exec "$py" "$@"')
-    return ["sh", "-c", script, "edgekit", device.path, device.python]
+    script = ('root="$1"; py="$root/venv/bin/python"; [ -x "$py" ] || py="$2"; lib="$3"; shift 3; '
+              'PYTHONUNBUFFERED=1 PYTHONPATH="$lib" exec "$py" "$@"')
+    return ["sh", "-c", script, "edgekit", device.path, device.python, lib or f"{device.path}/current/lib"]
 
 
 def agent_argv(device: Device, command: str, *args: str) -> list[str]:

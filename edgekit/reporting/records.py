@@ -91,7 +91,7 @@ class ConvertReport(_Measured):
     evaluation: dict | None = None  # sha256 and sample count of the data it was verified on
     fidelity: dict | None = None  # thresholds and the degradation verdict (edgekit.reporting.fidelity.judge)
     layers: dict | None = None  # per-layer error vs fp32 of a calibrated artifact (layers.json's summary)
-    ops: dict | None = None  # per-op profile of a calibrated artifact (ops.json's summary: converters/common/op_profile)
+    ops: dict | None = None  # per-op profile of a calibrated artifact (ops.json's summary: edgekit/profiling/op_profile)
     int8_speed: dict | None = None  # int8 timed against fp32 and the faster variants tried (converters/common/speed_guard)
 
     @property

@@ -92,7 +92,7 @@ def int8_speed_checks(rows: Sequence[SummaryRow]) -> list[dict]:
 
 
 def ops_line(ops: dict | None) -> str:
-    """What the artifact's per-op profile says about missing int8 kernels (converters/common/op_profile)."""
+    """What the artifact's per-op profile says about missing int8 kernels (edgekit/profiling/op_profile)."""
     if not ops or "error" in ops:
         return ""
     types = ", ".join(ops.get("float_op_types") or ()) or "none"

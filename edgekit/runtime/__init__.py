@@ -66,6 +66,11 @@ class Session:
         return run_in_batches(self.run, feeds, self.batch)
 
 
+def as_model_input(x: np.ndarray) -> np.ndarray:
+    """Float data as float32 (what float model inputs take); integer and boolean data as they are."""
+    return np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x)
+
+
 def check_shape(spec: TensorInfo, shape: tuple[int, ...]) -> None:
     """One clear error for a wrong window length, feature count or image size, whatever the runtime."""
     want = spec.shape
