@@ -190,6 +190,10 @@ def test_edgekit_emulate_prints_the_device_and_stops_cleanly(pi, emulator_cache,
     assert proc.returncode == 0 and "pi5 stopped." in err, err
     assert not processes_in(guests.pop())
     assert processes_in(pi.namespace), "the fixture's guest must still be running"
+    # and still lets its own key in: the second guest added its key to the shared rootfs, replacing none
+    r = subprocess.run(["ssh", *pi.ssh_options, "-p", str(pi.port), "pi@127.0.0.1", "uname -m"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "aarch64", r.stderr
 
 
 def _rooted_in(rootfs) -> list[int]:

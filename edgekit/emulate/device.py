@@ -139,7 +139,11 @@ def _authorize(rootfs: Path, emulation: Emulation, state: Path, port: int) -> No
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     authorized = ssh_dir / "authorized_keys"
-    authorized.write_text((state / "client_key.pub").read_text())
+    # appended: guests of one rootfs (each with its own state directory) run side by side
+    known = authorized.read_text() if authorized.exists() else ""
+    mine = (state / "client_key.pub").read_text()
+    if mine.strip() not in known:
+        authorized.write_text(known + mine)
     uid, gid = home.stat().st_uid, home.stat().st_gid
     for path in (ssh_dir, authorized):
         os.chown(path, uid, gid)
