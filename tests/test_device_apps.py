@@ -335,7 +335,10 @@ def test_every_app_has_a_target_here():
     assert sorted(APP_TARGETS) == [a for a in apps if a != "generic"] == sorted(ZOO)
 
 
-@pytest.mark.parametrize("app", sorted(APP_TARGETS))
+# face-id's whole way (with its aarch64 wheels) runs on the emulated Pi 5 in CI (tests/test_emulated_pi.py); here
+# with -m slow
+@pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.slow) if a == "face-id" else a
+                                 for a in sorted(APP_TARGETS)])
 def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory):
     target, precision = APP_TARGETS[app]
     root = tmp_path_factory.mktemp(app)

@@ -42,6 +42,24 @@ def test_pretrained_weights_read_real_photos(effnet):
             assert int(effnet(torch.from_numpy(x)).argmax()) == label
 
 
+def test_pt2_program_becomes_int8_litert_through_litert_torch(tmp_path, effnet, photos):
+    """The CI share of the next test (which runs with -m slow: 3.5 min): a .pt2 with a dynamic batch to int8 LiteRT
+    (litert-torch, then AI Edge Quantizer), verified against the PyTorch model."""
+    batch = torch.export.Dim("batch", min=1, max=64)
+    program = torch.export.export(effnet, (torch.zeros(2, 3, 224, 224),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(tmp_path / "effnet_lite0.pt2"))
+    r = run_cli("convert", str(tmp_path / "effnet_lite0.pt2"), "--target", "raspberry-pi-5", "--precision", "int8",
+                "--calib", str(photos / "calib.npz"), "--eval", str(photos / "eval.npz"), "--out",
+                str(tmp_path / "build"), "--json")
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)["artifacts"]
+    assert row["top1_agreement"] >= 0.6 and row["snr_db_min"] >= 5.0, row
+    meta = json.loads((tmp_path / "build" / "effnet_lite0" / "raspberry-pi-5" / "int8" / "metadata.json").read_text())
+    assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 224, 224], "dtype": "float32"}]
+    assert meta["artifact_io"]["inputs"][0]["dtype"] == "int8"  # quantized I/O, scale recorded
+
+
+@pytest.mark.slow
 def test_pt2_program_converts_to_every_target_and_precision(tmp_path, effnet, photos):
     """A .pt2 with a dynamic batch goes to .tflite (litert-torch + AI Edge Quantizer), .onnx (torch.onnx dynamo)
     and OpenVINO IR at fp32, fp16 and int8 in one command; each artifact is verified against the PyTorch model."""
