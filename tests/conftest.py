@@ -13,10 +13,11 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 900) -> subprocess.CompletedProcess:
     """Run `python -m edgekit ...` as a user would, capturing output."""
     return subprocess.run([sys.executable, "-m", "edgekit", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=900)
+                          env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -61,15 +61,16 @@ def pi(emulator_cache, tmp_path_factory):
     assert not processes_in(device.namespace)
 
 
-def _flow(pi, bundle, tmp_path, *, install=True):
-    """flash (--install) -> run --evaluate --json -> profile; returns (device's evaluation, profile report)."""
+def _flow(pi, bundle, tmp_path, *, timeout=900):
+    """flash --install -> run --evaluate --json -> profile; returns (device's evaluation, profile report)."""
     inv = ["--inventory", str(pi.inventory)]
-    r = run_cli("flash", str(bundle), "pi", *inv, *(["--install"] if install else []))
+    r = run_cli("flash", str(bundle), "pi", *inv, "--install")
     assert r.returncode == 0, r.stderr
-    r = run_cli("run", *inv, "pi", "--evaluate", "--json")
+    r = run_cli("run", *inv, "pi", "--evaluate", "--json", timeout=timeout)
     assert r.returncode == 0, r.stderr
     evaluation = json.loads(r.stdout[r.stdout.index("{"):])
-    r = run_cli("profile", "pi", *inv, "--min-runs", "10", "--min-seconds", "0.1", "--out", str(tmp_path / "rep"))
+    r = run_cli("profile", "pi", *inv, "--min-runs", "10", "--min-seconds", "0.1", "--out", str(tmp_path / "rep"),
+                timeout=timeout)
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads(next((tmp_path / "rep" / "pi").glob("*/report.json")).read_text())
     assert report["device"]["machine"] == "aarch64" and report["device"]["python"].startswith("3.11."), report["device"]
@@ -227,5 +228,7 @@ def test_every_zoo_app_runs_on_the_emulated_pi(app, pi, tmp_path):
     r = run_cli("package", app, "--target", "raspberry-pi-5", "--precision", precision, "--with-wheels",
                 "--build", str(tmp_path / "build"), "--out", str(tmp_path / "dist"))
     assert r.returncode == 0, r.stderr
-    _, report, _ = _flow(pi, tmp_path / "dist" / f"{app}-raspberry-pi-5-{precision}.tar.gz", tmp_path)
+    # diffusion's evaluation runs its denoiser hundreds of times: more than 15 min under qemu (measured)
+    _, report, _ = _flow(pi, tmp_path / "dist" / f"{app}-raspberry-pi-5-{precision}.tar.gz", tmp_path,
+                         timeout=5400 if app == "diffusion-digits" else 900)
     _same_metrics(report)
