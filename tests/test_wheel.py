@@ -66,6 +66,9 @@ def test_wheel_in_a_fresh_venv_packages_flashes_and_runs_an_app(tmp_path, face_b
     text = _run(["edgekit", "doctor"], cwd=work, env=env).stdout
     assert "tensorflow           MISSING" in text and "To install them:" in text, text
     assert "  pip install 'edgekit[onnxruntime]'" in text.splitlines(), text
+    zoo = _run(["edgekit", "zoo"], cwd=work, env=env).stdout
+    assert "face-id  (cnn-resnet)\n" in zoo and "lstm-forecast  (recurrent)  [its data is missing here]" in zoo, zoo
+    assert "MISSING: pip install --no-deps pmdarima==2.1.1" in zoo, zoo
 
     _run(["edgekit", "package", "face-id", "--target", "raspberry-pi-5", "--precision", "int8", "--build",
           str(face_build), "--out", "dist"], cwd=work, env=env)

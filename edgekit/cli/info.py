@@ -36,13 +36,16 @@ def targets(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def zoo(as_json: bool) -> None:
     """List the reference models, their data and their metric."""
+    from edgekit.doctor import missing_for_zoo
     from edgekit.zoo import ZOO
 
+    missing = missing_for_zoo()
     if as_json:
-        click.echo(json.dumps([dataclasses.asdict(m) for m in ZOO.values()], indent=2))
+        click.echo(json.dumps([{**dataclasses.asdict(m), "data_missing": missing.get(m.name)} for m in ZOO.values()],
+                              indent=2))
         return
     for m in ZOO.values():
-        click.echo(f"{m.name}  ({m.architecture})")
+        click.echo(f"{m.name}  ({m.architecture})" + ("  [its data is missing here]" if m.name in missing else ""))
         click.echo(f"  task:   {m.task}")
-        click.echo(f"  data:   {m.data}")
+        click.echo(f"  data:   {m.data}" + (f" — MISSING: {missing[m.name]}" if m.name in missing else ""))
         click.echo(f"  metric: {m.metric} — {m.metric_doc}")
