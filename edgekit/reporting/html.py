@@ -87,7 +87,7 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
                       (c["size"], r.size_bytes), (c["gzip"], r.gzip_bytes), (c["metric"], r.value),
                       (c["delta"], r.delta_points if r.delta_points is not None else r.delta_percent),
                       (c["agree"], None), (c["snr"], None), (c["p50"], r.latency_median_ms),
-                      (c["p90"], r.latency_p90_ms), (f"{r.latency_p99_ms:.2f}", r.latency_p99_ms),
+                      (c["p90"], r.latency_p90_ms), (c["p99"], r.latency_p99_ms),
                       (_num(r.latency_cov, ".2f"), None), (_num(lat.get("throughput_per_s"), ".0f"), None),
                       (_num(cold.get("load_ms"), ".1f"), None), (_num(cold.get("first_inference_ms"), ".2f"), None),
                       (_num(mem.get("model_rss_increase_mb"), ".1f"), None), (c["built"], r.built_at)])
