@@ -15,13 +15,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from edgekit.emulate.device import free_port
+
 SSHD = next((p for p in ("/usr/sbin/sshd", shutil.which("sshd") or "") if p and os.path.exists(p)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _keygen(path: Path) -> None:

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
             with np.load(Path(args.directory) / "feeds.npz") as npz:
                 feeds = feeds_from_npz({k: npz[k] for k in npz.files})
-            result = measure(Path(args.directory) / args.artifact, feeds, args.threads, args.min_runs,
+            result = measure(Path(args.directory) / args.artifact, lambda _: feeds, args.threads, args.min_runs,
                              args.min_seconds, not args.no_ops)
             from edgekit.agent.profile import this_device
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from edgekit.cli.device import _INVENTORY
+
 
 @click.command()
 @click.argument("artifact", type=click.Path(dir_okay=False))
@@ -29,8 +31,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--device", default=None, help="Measure on this device (ssh://user@host[:port]/path, local:/path or an "
               "inventory name) with its runtime — the venv `edgekit flash --install` made there, else its python3.")
-@click.option("--inventory", type=click.Path(dir_okay=False), default=None,
-              help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
+@_INVENTORY
 def bench(artifact, inputs_path, input_shape_specs, threads, min_runs, min_seconds, ops, top, as_json, device,
           inventory):
     """Benchmark ARTIFACT (.tflite, .onnx or OpenVINO .xml) on this host, or on a device.

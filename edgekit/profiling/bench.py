@@ -18,12 +18,20 @@ def bench_artifact(path: Path, inputs_path: str | None, shapes: dict[str, tuple[
     """Everything `edgekit bench` reports, as one JSON-ready dict."""
     from edgekit.profiling.measure import measure
 
-    feeds, origin = bench_feeds(path, inputs_path, shapes)
-    return {**measure(path, feeds, threads, min_runs, min_seconds, with_ops), "inputs_from": origin}
+    origin = []
+
+    def feeds_for(specs):
+        feeds, where = _feeds(specs, inputs_path, shapes)
+        origin.append(where)
+        return feeds
+
+    result = measure(path, feeds_for, threads, min_runs, min_seconds, with_ops)
+    return {**result, "inputs_from": origin[0]}
 
 
 def bench_feeds(path: Path, inputs_path: str | None, shapes: dict[str, tuple[int, ...]]) -> tuple[list[dict], str]:
-    """The inputs a bench runs on (checked against the artifact on this host), and where they came from."""
+    """The inputs a bench on a device runs on (checked against the artifact on this host), and where they came
+    from."""
     from edgekit.runtime import open_session
 
     return _feeds(open_session(path).inputs, inputs_path, shapes)

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 
-def measure(path: Path, feeds: list[dict[str, np.ndarray]], threads: int | None, min_runs: int, min_seconds: float,
-            with_ops: bool) -> dict:
-    """Cold start, latency and the per-op profile of ``path`` on ``feeds``: device-safe (numpy and the runtime;
-    the agent runs it on a device for `edgekit bench --device`)."""
+def measure(path: Path, feeds_for: Callable[[tuple], list[dict[str, np.ndarray]]], threads: int | None,
+            min_runs: int, min_seconds: float, with_ops: bool) -> dict:
+    """Cold start, latency and the per-op profile of ``path`` on the feeds ``feeds_for(session.inputs)`` gives:
+    device-safe (numpy and the runtime; the agent runs it on a device for `edgekit bench --device`). The feeds come
+    after the load, so the session timed is the only one opened: a load before it would warm the cold start."""
     from edgekit.profiling.latency import measure_latency
     from edgekit.runtime import open_session
 
     started = time.perf_counter()
     session = open_session(path, threads=threads)
     load_ms = (time.perf_counter() - started) * 1e3
+    feeds = feeds_for(session.inputs)
     started = time.perf_counter()
     session.run(feeds[0])
     first_ms = (time.perf_counter() - started) * 1e3

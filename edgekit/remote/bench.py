@@ -23,6 +23,7 @@ BENCH_MODULES = ("edgekit.agent.__main__", "edgekit.profiling.measure", "edgekit
 def bench_on_device(device: Device, artifact: Path, feeds: list[dict[str, np.ndarray]], *, threads: int | None,
                     min_runs: int, min_seconds: float, with_ops: bool,
                     progress: Callable[[str], None] = lambda msg: None) -> dict:
+    from edgekit.bundle._tar import write_tree
     from edgekit.bundle.package import lib_files
     from edgekit.formats import BY_SUFFIX, RUNTIMES
     from edgekit.profiling.measure import feeds_to_npz
@@ -40,11 +41,9 @@ def bench_on_device(device: Device, artifact: Path, feeds: list[dict[str, np.nda
     t = Transport(device)
     t.run(["mkdir", "-p", f"{device.path}/bench"], what="creating the bench directory")
     with tempfile.TemporaryDirectory(prefix="edgekit-bench-") as tmp:
-        for name, data in files.items():
-            (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
-            (Path(tmp) / name).write_bytes(data)
+        write_tree(Path(tmp) / key, files)
         progress(f"{device.name}: copying {artifact.name}, its inputs and edgekit's measuring code")
-        t.sync(Path(tmp), remote)
+        t.sync(Path(tmp) / key, remote)
     argv = ["--artifact", artifact.name, "--min-runs", str(min_runs), "--min-seconds", str(min_seconds)]
     argv += ["--threads", str(threads)] if threads else []
     argv += [] if with_ops else ["--no-ops"]
