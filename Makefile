@@ -3,14 +3,16 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test test-slow clean
+.PHONY: setup system-packages demo test test-slow clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[all]'
+	@echo "installing edgekit and its dependencies into $(VENV) (2-3 min on a fresh machine; quiet unless something fails)"
+	# setuptools reports every editable install as a BuildBackendWarning ("Editable installation."): information, not a fault
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet -e '.[all]'
 	# An earlier setup's --no-deps packages (below) would fail pip check: take them out first.
 	$(BIN)/pip uninstall --quiet -y $$($(BIN)/python -m edgekit._nodeps --names)
 	$(BIN)/pip check
@@ -23,11 +25,21 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/edgekit convert face-id --target all
 
-test: setup
+# The Debian packages the tests use (fonts, espeak-ng, sshd, rsync, chromium, the emulated Pi's tools): edgekit
+# doctor names the missing ones (one list, edgekit/doctor.py); apt-get installs them, as root or through sudo.
+system-packages: setup
+	@missing="$$($(BIN)/edgekit doctor --debian-packages)"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "installing the Debian packages the tests use: $$missing"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: setup system-packages
 	$(BIN)/python -m pytest
 
 # End-to-end runs over every target (a few minutes each).
-test-slow: setup
+test-slow: setup system-packages
 	$(BIN)/python -m pytest -m slow
 
 clean:

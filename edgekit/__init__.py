@@ -6,6 +6,11 @@ OpenVINO are imported only inside the functions that use them.
 
 __version__ = "0.1.0"
 
+# before any runtime is imported, in every edgekit process (CLI, Python API, a bundle's app on a device)
+from edgekit._telemetry import turn_off as _telemetry_off  # noqa: E402
+
+_telemetry_off()
+
 
 def __getattr__(name: str):
     # edgekit.convert is the Python API (edgekit/api.py), imported on first use so `import edgekit` stays light;

@@ -24,6 +24,7 @@ class Need:
     kind: str  # python | program | file
     probes: tuple[str, ...]
     install: str
+    debian: str | None = None  # the Debian package that provides it (`make test` installs the missing ones)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ def _python(dist: str, install: str, *more: str) -> Need:
     return Need(dist, "python", (dist, *more), install)
 
 
+def _apt(name: str, kind: str, probes: tuple[str, ...], package: str) -> Need:
+    return Need(name, kind, probes, f"sudo apt-get install {package}", package)
+
+
 def _program(name: str, package: str) -> Need:
-    return Need(name, "program", (name,), f"sudo apt-get install {package}")
+    return _apt(name, "program", (name,), package)
 
 
 def _nodeps(dist: str) -> Need:
@@ -61,7 +66,7 @@ def _data(dist: str) -> Need:
 def _font() -> Need:
     from edgekit.zoo.plate_ocr.plates import FONT_CANDIDATES
 
-    return Need("CJK font", "file", FONT_CANDIDATES, "sudo apt-get install fonts-wqy-microhei")
+    return _apt("CJK font", "file", FONT_CANDIDATES, "fonts-wqy-microhei")
 
 
 def zoo_needs() -> dict[str, tuple[Need, str]]:
@@ -103,10 +108,15 @@ def needs() -> list[tuple[str, Need, str]]:
             ("emulated Pi", _program("debootstrap", "debootstrap"), "edgekit emulate (and root)"),
             ("emulated Pi", _program("qemu-aarch64-static", "qemu-user-static"), "edgekit emulate"),
             ("emulated Pi", _program("update-binfmts", "binfmt-support"), "edgekit emulate"),
-            ("tests", Need("sshd", "program", ("/usr/sbin/sshd", "sshd"), "sudo apt-get install openssh-server"),
+            ("tests", _apt("sshd", "program", ("/usr/sbin/sshd", "sshd"), "openssh-server"),
              "the device tests' loopback server"),
             ("tests", _program("chromium", "chromium"), "the report.html rendering test")]
     return out
+
+
+def missing_debian_packages() -> list[str]:
+    """The Debian packages that would provide what is missing here: `make test` installs them before the suite."""
+    return sorted({need.debian for _, need, _ in needs() if need.debian and probe(need) is None})
 
 
 def probe(need: Need) -> str | None:
@@ -138,4 +148,4 @@ def examine() -> dict:
     missing = [f for f in findings if f.found is None]
     return {"findings": [f.to_json() for f in findings], "targets_verifiable": targets,
             "root": os.geteuid() == 0, "missing": [f.name for f in missing],
-            "install": sorted({f.install for f in missing})}
+            "install": sorted({f.install for f in missing}), "debian_packages_missing": missing_debian_packages()}

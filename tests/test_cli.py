@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,18 @@ def test_import_stays_light():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_doctor_names_the_debian_packages_that_make_test_installs(tmp_path):
+    """`make test` installs what `edgekit doctor --debian-packages` names: with no program on PATH, every program's
+    package is named, once, sorted (the font and sshd are found by their absolute paths here)."""
+    r = run_cli("doctor", "--debian-packages", env={"PATH": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    packages = r.stdout.split()
+    assert {"openssh-client", "rsync", "espeak-ng", "chromium", "debootstrap", "qemu-user-static",
+            "binfmt-support"} <= set(packages), packages
+    assert packages == sorted(set(packages)) and "fonts-wqy-microhei" not in packages, packages
+    assert "$(BIN)/edgekit doctor --debian-packages" in (Path(__file__).parents[1] / "Makefile").read_text()
 
 
 def test_targets_lists_the_four_devices_with_their_runtime():

@@ -146,7 +146,11 @@ def test_a_users_onnx_model_runs_with_onnx_runtime_on_the_emulated_pi(pi, user_o
     r = run_cli("package", str(build / "digits_onnx"), "--target", str(target), "--samples", str(user_model["eval"]),
                 "--with-wheels", "--out", str(tmp_path / "dist"))
     assert r.returncode == 0, r.stderr
+    # ONNX Runtime >= 1.29 writes a telemetry device id into HOME unless edgekit turns it off, on the device too
+    telemetry = pi.rootfs / "home" / "pi" / ".cache" / "Microsoft"
+    shutil.rmtree(telemetry, ignore_errors=True)  # an emulator cache from before the fix
     evaluation, report, out = _flow(pi, tmp_path / "dist" / "digits_onnx-pi5-onnxruntime-int8.tar.gz", tmp_path)
+    assert not telemetry.exists(), sorted(telemetry.rglob("*"))
     assert evaluation["runtime"] == "onnxruntime" and evaluation["snr_db_min_vs_workstation"] >= 30, evaluation
     assert evaluation["top1_agreement_vs_workstation"] >= 0.99, evaluation
     assert report["metrics"]["top1"] == pytest.approx(report["workstation_metrics"]["top1"], abs=0.01)

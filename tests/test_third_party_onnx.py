@@ -66,11 +66,16 @@ def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, pat
     """int8 QDQ needs opset 13: the model is upgraded for it (recorded); fp16 keeps the outputs faithful. LiteRT is
     reached through onnx2tf: the classifier converts (its ``Softmax@0`` node renamed for TensorFlow); onnx2tf cannot
     translate the recogniser, and those cells say where (for both Raspberry Pis: one attempt, the same reason),
-    while the other six are written."""
+    while the other six are written. Run with a fresh HOME: the runtimes' telemetry (ONNX Runtime's device id,
+    OpenVINO's client id) and Keras' config file must not land in it, only edgekit's own cache."""
     model = package_file("rapidocr_onnxruntime", path, f"PaddleOCR's {name}")
+    home = tmp_path / "home"
+    home.mkdir()
     r = run_cli("convert", str(model), "--target", "all", "--precision", "all", "--input-shape",
                 f"x=1x3x48x{width}", "--calib", str(photos / f"calib{width}.npz"), "--eval",
-                str(photos / f"eval{width}.npz"), "--out", str(tmp_path), "--json")
+                str(photos / f"eval{width}.npz"), "--out", str(tmp_path), "--json", env={"HOME": str(home)})
+    left = [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()]
+    assert all(p.startswith(".cache/edgekit/") for p in left), left
     summary = json.loads(r.stdout)
     rows = {(a["target"], a["precision"]): a for a in summary["artifacts"]}
     if name == "classifier":

@@ -9,12 +9,17 @@ import click
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def doctor(as_json):
+@click.option("--debian-packages", is_flag=True,
+              help="Print only the missing Debian packages, space-separated (what `make test` installs).")
+def doctor(as_json, debian_packages):
     """Check this machine for everything edgekit uses: converters, runtimes, the zoo's data, device and emulator
     tools. Imports no framework, so it answers in about a second."""
-    from edgekit.doctor import examine
+    from edgekit.doctor import examine, missing_debian_packages
     from edgekit.reporting.summary import format_table
 
+    if debian_packages:
+        click.echo(" ".join(missing_debian_packages()))
+        return
     result = examine()
     if as_json:
         click.echo(json.dumps(result, indent=2))
