@@ -79,3 +79,20 @@ def test_unknown_command_suggests_the_right_one():
     r = run_cli("convrt")
     assert r.returncode == 2
     assert "Did you mean 'convert'?" in r.stderr
+
+
+def test_long_lines_fold_on_a_terminal_and_stay_whole_in_a_log(monkeypatch, capsys):
+    """A check naming many artifacts is folded to a terminal's width under an indent; in a log it stays one line."""
+    from edgekit.cli._progress import echo_folded
+
+    check = "check high-cov (" + ", ".join(f"target-{i} int8" for i in range(12)) + "): latency varies a lot"
+    table = "a" * 30 + "  " + "b" * 70
+    echo_folded(f"{table}\n{check}", fold=lambda line: line.startswith("check "))
+    assert capsys.readouterr().out == f"{table}\n{check}\n"  # not a terminal: whole lines
+    monkeypatch.setenv("COLUMNS", "81")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    echo_folded(f"{table}\n{check}", fold=lambda line: line.startswith("check "))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == table  # not picked for folding: a table row keeps its width
+    assert len(lines) > 3 and all(len(line) <= 80 for line in lines[1:]), lines
+    assert all(line.startswith("    ") for line in lines[2:]) and " ".join(x.strip() for x in lines[1:]) == check

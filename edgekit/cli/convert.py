@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from edgekit._quiet import framework_output_captured
+from edgekit.cli._progress import echo_folded
 from edgekit.formats import PRECISIONS
 
 
@@ -114,24 +115,17 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
     from edgekit.reporting.summary import int8_speed_lines, mixed_precision_lines, pruning_lines, render_table
 
     click.echo(render_table(summary.artifacts, failed=summary.failed))
-    for f in summary.failed:
-        click.echo(f"FAILED {f.name} ({f.format}): {f.error}")
-    click.echo("")
-    for k, v in summary.reference_metrics.items():
-        click.echo(f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}")
-    for k, v in summary.baseline.items():
-        click.echo(f"baseline {k}: {v:.4f}")
-    for line in pruning_lines(summary.pruning) if summary.pruning else ():
-        click.echo(line)
-    for line in mixed_precision_lines(summary):
-        click.echo(f"mixed precision {line}")
-    for line in int8_speed_lines(summary):
-        click.echo(f"int8 speed {line}")
-    click.echo(f"evaluated on: {summary.evaluated_on}; latency is host CPU latency")
-    for f in summary.sanity:
-        click.echo(f"check {f['check']} ({f['artifact']}): {f['message']}")
-    for line in summary.not_listed:
-        click.echo(f"not listed: {line}")
+    lines = [f"FAILED {f.name} ({f.format}): {f.error}" for f in summary.failed] + [""]
+    lines += [f"fp32 reference {k}: {v:.4f}" if isinstance(v, float) else f"fp32 reference {k}: {v}"
+              for k, v in summary.reference_metrics.items()]
+    lines += [f"baseline {k}: {v:.4f}" for k, v in summary.baseline.items()]
+    lines += pruning_lines(summary.pruning) if summary.pruning else []
+    lines += [f"mixed precision {line}" for line in mixed_precision_lines(summary)]
+    lines += [f"int8 speed {line}" for line in int8_speed_lines(summary)]
+    lines.append(f"evaluated on: {summary.evaluated_on}; latency is host CPU latency")
+    lines += [f"check {f['check']} ({f['artifact']}): {f['message']}" for f in summary.sanity]
+    lines += [f"not listed: {line}" for line in summary.not_listed]
+    echo_folded("\n".join(lines))
     click.echo(f"wrote {Path(out_dir) / summary.model}/ (report.md, report.html, summary.json, <target>/<precision>/) "
                f"in {summary.wall_seconds} s")
     _fail_if_any_cell_failed(summary)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edgekit.cli._progress import progress_to
+from edgekit.cli._progress import echo_folded, progress_to
 from edgekit.formats import PRECISIONS
 
 _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), default=None,
@@ -189,7 +189,7 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
     rows, mismatched, progress = [], [], progress_to()
     for where, profile in _each(_devices(devices, inventory),
                                 lambda d: profile_device(d, options, Path(out_dir), progress)):
-        click.echo(render_profile(profile, markdown=False))
+        echo_folded(render_profile(profile, markdown=False), fold=lambda line: line.startswith("check "))
         click.echo(f"wrote {where}/report.json, report.md, report.html\n")
         rows.append(GateRow.of_profile(profile))
         mismatched += [f for f in profile.sanity if f["check"] == "device-mismatch"]

@@ -135,6 +135,7 @@ class SummaryRow:
     layers: dict | None = None  # per-layer error summary (ConvertReport.layers)
     ops: dict | None = None  # per-op profile summary (ConvertReport.ops)
     int8_speed: dict | None = None  # ConvertReport.int8_speed
+    throughput_per_s: float | None = None  # host inferences per second, batch 1 in sequence (1000 / mean ms)
 
     @property
     def name(self) -> str:
@@ -158,6 +159,7 @@ class SummaryRow:
             latency_p99_ms=report.latency["p99_ms"], latency_cov=report.latency.get("cov"),
             float_fallback=_fallback_summary(report.float_fallback), built_at=report.built_at,
             degraded=report.degraded, layers=report.layers, ops=report.ops, int8_speed=report.int8_speed,
+            throughput_per_s=report.latency.get("throughput_per_s"),
         )
 
     def to_json(self) -> dict:

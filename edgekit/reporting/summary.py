@@ -11,7 +11,8 @@ from edgekit.reporting.records import ConvertSummary, FailedCell, SummaryRow
 COLUMNS = (
     ("target", "target"), ("format", "format"), ("precision", "precision"), ("size", "size"), ("gzip", "gzip"),
     ("metric", "metric"), ("delta", "Δ vs fp32"), ("agree", "top-1 agree"), ("snr", "SNR dB (min)"),
-    ("p50", "host p50 ms"), ("p90", "host p90 ms"), ("p99", "host p99 ms"), ("built", "built (UTC)"),
+    ("p50", "host p50 ms"), ("p90", "host p90 ms"), ("p99", "host p99 ms"), ("rate", "host inf/s"),
+    ("built", "built (UTC)"),
 )
 
 
@@ -47,6 +48,7 @@ def table_cells(row: SummaryRow) -> dict[str, str]:
         "p50": _fmt(row.latency_median_ms, ".2f"),
         "p90": _fmt(row.latency_p90_ms, ".2f"),
         "p99": _fmt(row.latency_p99_ms, ".2f"),  # what --max-p99-ms gates on
+        "rate": _fmt(row.throughput_per_s, ".0f"),
         "built": (row.built_at or "-")[5:16].replace("T", " ") if row.built_at else "-",
     }
 
