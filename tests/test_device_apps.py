@@ -114,15 +114,19 @@ def test_flash_run_profile_over_ssh(sshd, inventory, bundles, tmp_path):
     assert "flashed" in r.stdout and (inventory["pi"] / "current").is_symlink()
     r = run_cli("flash", str(bundles["int8"]), "pi", *inv)
     assert r.returncode == 0 and "unchanged (already current)" in r.stdout
+    r = run_cli("flash", str(bundles["int8"]), "pi", *inv, "--json")
+    (flashed,) = json.loads(r.stdout)
+    assert flashed["device"] == "pi" and flashed["changed"] is False and flashed["app"] == "face-id", flashed
     r = run_cli("run", *inv, "pi", "--demo")
     assert r.returncode == 0, r.stderr
     assert "probe 11 (stranger): rejected" in r.stdout and "runtime: litert" in r.stdout
     assert "XNNPACK" not in r.stdout + r.stderr  # LiteRT's INFO line at its first invoke is not the app's output
     r = run_cli("profile", *inv, "pi", "--min-runs", "30", "--min-seconds", "0.2", "--soak", "2", "--out",
-                str(tmp_path))
+                str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "pi" / "face-id"
     report = json.loads((out / "report.json").read_text())
+    assert json.loads(r.stdout) == [{"directory": str(out), "report": report}]  # --json: the report as written
     assert report["runtime"] == "litert" and report["precision"] == "int8" and report["latency"]["runs"] >= 30
     assert report["latency"]["distinct_inputs"] == 12 and report["memory"]["peak_rss_mb"] > 0
     assert report["metrics"]["top1"] == report["workstation_metrics"]["top1"] > 0.95

@@ -127,11 +127,18 @@ def test_prune_sweep_writes_a_table_and_charts(tmp_path, user_model, digits):
 
     (xt, yt), _ = digits
     np.savez(tmp_path / "train.npz", pixels=xt, labels=yt)
-    r = run_cli("prune-sweep", str(user_model["keras"]), "--target", "raspberry-pi-5", "--method", "unstructured",
-                "--ratios", "0.5,0.8", "--train", str(tmp_path / "train.npz"), "--calib", str(user_model["calib"]),
-                "--eval", str(user_model["eval"]), "--out", str(tmp_path / "build"))
+    data = ["--calib", str(user_model["calib"]), "--eval", str(user_model["eval"]), "--out", str(tmp_path / "build")]
+    # what `edgekit convert` verified before is reused by the sweep (copied, never rebuilt)
+    r = run_cli("convert", str(user_model["keras"]), "--target", "raspberry-pi-5", "--precision", "int8", *data)
     assert r.returncode == 0, r.stderr
+    earlier = (tmp_path / "build" / "digits" / "raspberry-pi-5" / "int8" / "report.json").read_bytes()
+    r = run_cli("prune-sweep", str(user_model["keras"]), "--target", "raspberry-pi-5", "--method", "unstructured",
+                "--ratios", "0.5,0.8", "--train", str(tmp_path / "train.npz"), *data, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "raspberry-pi-5 int8: reusing the verified artifact in" in r.stderr, r.stderr
     sweep_dir = tmp_path / "build" / "digits-sweep-unstructured"
+    assert (sweep_dir / "digits" / "raspberry-pi-5" / "int8" / "report.json").read_bytes() == earlier
+    assert json.loads(r.stdout)["rows"] == json.loads((sweep_dir / "sweep.json").read_text())["rows"]
     sweep = json.loads((sweep_dir / "sweep.json").read_text())
     assert [row["ratio"] for row in sweep["rows"]] == [0.0, 0.5, 0.8]
     assert [row["model"] for row in sweep["rows"]] == ["digits", "digits-unstructured50", "digits-unstructured80"]
@@ -143,8 +150,33 @@ def test_prune_sweep_writes_a_table_and_charts(tmp_path, user_model, digits):
     assert len(svg.findall(".//{http://www.w3.org/2000/svg}circle")) == 3
     md = (sweep_dir / "sweep.md").read_text()
     assert "| raspberry-pi-5 | int8" in md and "![raspberry-pi-5-int8.svg]" in md
-    assert "speed-up" in r.stdout and "digits-sweep-unstructured" in r.stdout
+    # each pruned row's change vs unpruned carries its interval (same 397 held-out digits)
+    for row in sweep["rows"][1:]:
+        lo, hi = row["delta_ci95"]
+        assert row["n_evaluated"] == 397 and lo <= -100 * row["delta"] <= hi, row
+        assert f"{100 * row['delta']:+.2f} pt [{-hi:+.1f}, {-lo:+.1f}]" in md, md
+    assert json.loads(r.stdout)["directory"] == str(sweep_dir)
     # the sweep's conversions live in its own directory: build/digits/ (another run's record) is not touched
-    assert [p.name for p in (tmp_path / "build").iterdir()] == ["digits-sweep-unstructured"]
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == ["digits", "digits-sweep-unstructured"]
+    assert (tmp_path / "build" / "digits" / "raspberry-pi-5" / "int8" / "report.json").read_bytes() == earlier
     assert {p.name for p in sweep_dir.iterdir() if p.is_dir()} == {"digits", "digits-unstructured50",
                                                                     "digits-unstructured80"}
+
+
+def test_sweep_lists_every_other_metric_of_the_model():
+    """face-id's top-1 can hold while its open-set metrics fall: each pruned row names them, unpruned -> pruned."""
+    from edgekit.reporting.sweep import other_metric_lines, render_sweep
+
+    def row(ratio, top1, metrics):
+        return {"target": "raspberry-pi-5", "precision": "int8", "ratio": ratio, "macs": None, "params": None,
+                "sparsity": 0.0, "size_bytes": 2048, "gzip_bytes": 1024, "gzip_ratio": 1.0, "metric": "top1",
+                "unit": "proportion", "value": top1, "delta": top1 - 0.9875, "delta_ci95": [-3.1, 3.1],
+                "latency_median_ms": 1.0, "speedup": 1.0, "n_evaluated": 160, "metrics": metrics}
+
+    sweep = {"model": "face-id", "method": "structured", "latency": "host", "rows": [
+        row(0.0, 0.9875, {"embedding_top1": 0.925, "false_reject_rate": 0.075}),
+        row(0.5, 0.9875, {"embedding_top1": 0.8125, "false_reject_rate": 0.1875})]}
+    assert other_metric_lines(sweep) == [
+        "raspberry-pi-5 int8 0.5: embedding_top1 0.925 -> 0.8125, false_reject_rate 0.075 -> 0.1875"]
+    text = render_sweep(sweep, markdown=False)
+    assert "+0.00 pt [-3.1, +3.1]" in text and text.endswith(other_metric_lines(sweep)[0]), text

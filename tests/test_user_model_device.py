@@ -3,6 +3,7 @@ profile on an emulated Raspberry Pi 5 — is in tests/test_emulated_pi.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tarfile
@@ -20,9 +21,14 @@ def test_a_users_onnx_model_is_packaged_from_its_build_directory(user_model, use
                 str(user_model["eval"]), "--out", str(build))
     assert r.returncode == 0, r.stderr
     r = run_cli("package", str(build / "digits_onnx"), "--target", "jetson-orin-nano", "--precision", "fp16",
-                "--samples", str(user_model["eval"]), "--out", str(tmp_path / "dist"))
+                "--samples", str(user_model["eval"]), "--out", str(tmp_path / "dist"), "--json")
     assert r.returncode == 0, r.stderr
-    with tarfile.open(tmp_path / "dist" / "digits_onnx-jetson-orin-nano-fp16.tar.gz") as tar:
+    bundle = tmp_path / "dist" / "digits_onnx-jetson-orin-nano-fp16.tar.gz"
+    assert json.loads(r.stdout) == {"bundle": str(bundle),
+                                    "app": "digits_onnx", "model": "digits_onnx", "target": "jetson-orin-nano",
+                                    "precision": "fp16", "size_bytes": bundle.stat().st_size,
+                                    "sha256": hashlib.sha256(bundle.read_bytes()).hexdigest(), "with_wheels": False}
+    with tarfile.open(bundle) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         names = tar.getnames()
     assert manifest["model"] == manifest["app"] == "digits_onnx", manifest

@@ -144,14 +144,16 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
             train_path: str | None = None, custom_objects: str | None = None,
             input_shapes: dict[str, tuple[int, ...]] | None = None, fidelity: Mapping[str, float] | None = None,
             mixed_precision: bool = False, max_accuracy_drop: float | None = None,
-            progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
+            reuse_from: Path | None = None, progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` (a zoo name or model path, or a loaded source: edgekit.api) for every job into
     build/<model>/ (build/<model>-<method><percent>/ when pruned) and return that directory's summary: every
     verified artifact there, this run's and earlier ones'. The data are .npz paths or dicts of arrays;
     ``fidelity`` overrides thresholds of the recipe's Fidelity (edgekit.reporting.fidelity) by field name.
     ``max_accuracy_drop`` (points of top-1 or a zoo metric; % for other metrics) or ``mixed_precision`` (the
     fidelity thresholds) makes every int8 build search which layers stay float (converters/common/mixed_precision)
-    on validation samples that are never verified on."""
+    on validation samples that are never verified on. ``reuse_from`` (a build root, e.g. build/) lends the
+    verified artifacts this run would build unchanged (edgekit.reporting.convert.reuse_verified) instead of
+    building them again."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_data(calib_path, "calibration")
@@ -188,6 +190,10 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
         builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads)
         for i, job in enumerate(jobs, 1):
             t = job.target
+            if reuse_from is not None and not prune and not searching and _reused(run, Path(reuse_from), job):
+                progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: reusing the verified artifact in "
+                         f"{Path(reuse_from) / src.name / t.name / job.precision}")
+                continue
             try:
                 report = _convert_one(run, builder, job, lambda msg: progress(
                     f"[{i}/{len(jobs)}] {t.name} {job.precision}: {msg}"))
@@ -213,6 +219,15 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
         sanity=data.findings,
     )
     return write_model_directory(model_dir, summary, evaluation)
+
+
+def _reused(run: _Run, reuse_from: Path, job: Job) -> bool:
+    from edgekit.reporting.convert import reuse_verified
+
+    calib = run.data.calibration if job.precision in CALIBRATED else None
+    return reuse_verified(reuse_from / run.src.name, run.model_dir, run.src.sha256, run.evaluation["sha256"],
+                          run.recipe.name, job.target.name, job.precision,
+                          None if calib is None else data_mod.data_hash(calib))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from edgekit._fs import atomic_write_json, atomic_write_text
 from edgekit.converters.common.pipeline import Job, convert
 from edgekit.converters.common.pruning import PruneSpec
 from edgekit.converters.common.source import name_of_spec
+from edgekit.reporting.metric import Metric
 from edgekit.reporting.sweep import render_sweep, write_charts
 
 ROUNDS = 5
@@ -36,6 +37,16 @@ def _feeds(model: str, eval_path: str | None, calib_path: str | None) -> list[di
             for i in np.linspace(0, n - 1, min(16, n)).astype(int)]
 
 
+def _other_metrics(row) -> dict[str, float]:
+    """Every number the model's evaluation gave besides the primary metric (face-id's open-set rates fall
+    while its top-1 holds), read from the artifact's report.json."""
+    import json
+
+    metrics = json.loads((Path(row.path).parent / "report.json").read_text(encoding="utf-8"))["metrics"]
+    return {k: v for k, v in metrics.items()
+            if k not in (row.metric, "n_heldout") and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 def _interleaved_latency(paths: list[str], feeds, threads: int) -> list[float]:
     from edgekit.profiling.latency import measure_latency
     from edgekit.runtime import open_session
@@ -50,14 +61,17 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
                 calib_path: str | None = None, eval_path: str | None = None, train_path: str | None = None,
                 threads: int | None = None, progress: Callable[[str], None] = lambda msg: None) -> dict:
     """Convert ``model`` unpruned and at each ratio into ``out_root/<model>-sweep-<method>/`` (and nowhere else:
-    build/<model>/ keeps its own record) and write the table and charts there."""
+    build/<model>/ keeps its own record; its verified unpruned artifacts are copied from there when they match)
+    and write the table and charts there."""
     sweep_dir = Path(out_root) / f"{name_of_spec(model)}-sweep-{method}"
     runs = []
     for ratio in [0.0, *ratios]:
         spec = PruneSpec(method, ratio) if ratio else None
         progress(f"sweep: {'unpruned' if spec is None else spec}")
+        # unpruned: what `edgekit convert` already verified in out_root/<model>/ is copied, not built again
         summary = convert(model, jobs, sweep_dir, calib_path=calib_path, eval_path=eval_path, threads=threads,
-                          prune=spec, train_path=train_path if spec else None, progress=progress)
+                          prune=spec, train_path=train_path if spec else None,
+                          reuse_from=None if spec else Path(out_root), progress=progress)
         if summary.failed:
             from edgekit.errors import ConversionError
 
@@ -79,7 +93,8 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
                          "unit": a.unit, "size_bytes": a.size_bytes, "gzip_bytes": a.gzip_bytes,
                          "macs": p.get("macs", {}).get("after", base_macs),
                          "params": p.get("params", {}).get("after", base_params),
-                         "sparsity": p.get("sparsity", {}).get("model_sparsity", 0.0)})
+                         "sparsity": p.get("sparsity", {}).get("model_sparsity", 0.0),
+                         "n_evaluated": a.n_evaluated, "metrics": _other_metrics(a)})
     feeds = _feeds(model, eval_path, calib_path)
     for job in jobs:
         mine = [r for r in rows if r["target"] == job.target.name and r["precision"] == job.precision]
@@ -93,6 +108,8 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
             r["gzip_ratio"] = round(base["gzip_bytes"] / r["gzip_bytes"], 3)
             if r["value"] is not None and base["value"] is not None:
                 r["delta"] = r["value"] - base["value"]
+                metric = Metric(r["metric"], r["unit"])  # its change's 95 % interval (proportions)
+                r["delta_ci95"] = metric.drop_interval(r["value"], base["value"], r["n_evaluated"])
     name = runs[0][1].model
     sweep = {"schema": "edgekit.prune-sweep/1", "model": name, "method": method, "ratios": [0.0, *ratios],
              "rows": rows, "latency": f"host, interleaved: {ROUNDS} rounds, median of round medians"}

@@ -13,6 +13,7 @@ import click
 from edgekit.cli._progress import echo_folded, progress_to
 from edgekit.formats import PRECISIONS
 
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout (progress stays on stderr).")
 _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), default=None,
                           help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
 
@@ -31,8 +32,10 @@ _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), defaul
 @click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the apps shipped with edgekit (edgekit.apps).")
 @click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform and Python).")
 @click.option("--allow-degraded", is_flag=True, help="Package an artifact `edgekit convert` marked DEGRADED vs fp32.")
+@_JSON
 @click.pass_context
-def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_dir, with_wheels, allow_degraded):
+def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_dir, with_wheels, allow_degraded,
+            as_json):
     """Bundle APP — a zoo app, or a user's model (its file or build directory) with the generic app — with its
     verified artifact, data and edgekit's device layer.
 
@@ -68,7 +71,21 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
                else make_bundle(app, target, precision, **common))
     from edgekit.bundle.manifest import sha256_bytes
 
-    click.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha256_bytes(out.read_bytes())[:16]})")
+    digest, size = sha256_bytes(out.read_bytes()), out.stat().st_size
+    if as_json:
+        from edgekit.remote.flash import check_bundle
+
+        manifest, _ = check_bundle(out)
+        _echo_json({"bundle": str(out), "app": manifest["app"], "model": manifest["model"], "target": target.name,
+                    "precision": precision, "size_bytes": size, "sha256": digest, "with_wheels": bool(with_wheels)})
+        return
+    click.echo(f"wrote {out} ({size / 1024:.0f} KiB, sha256 {digest[:16]})")
+
+
+def _echo_json(doc) -> None:
+    import json
+
+    click.echo(json.dumps(doc, indent=2))
 
 
 def _devices(specs: tuple[str, ...], inventory):
@@ -105,8 +122,9 @@ def _each(devices, work):
 @click.option("--install", is_flag=True, help="Create <path>/venv on the device with the runtime requirements.")
 @click.option("--bwlimit", type=click.IntRange(min=1), default=None, metavar="KBPS",
               help="Cap the upload at KBPS kilobytes per second (slow or shared links).")
+@_JSON
 @_INVENTORY
-def flash(bundle, devices, install, bwlimit, inventory):
+def flash(bundle, devices, install, bwlimit, as_json, inventory):
     """Copy BUNDLE to one or more DEVICES and make it current (atomically).
 
     A device is ssh://user@host[:port]/path, local:/path or a name in the inventory.
@@ -119,8 +137,14 @@ def flash(bundle, devices, install, bwlimit, inventory):
 
     check_bundle(Path(bundle))  # a bad bundle is refused before any device is contacted
     progress = progress_to()
-    for r in _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
-                                                                  bwlimit_kbps=bwlimit, progress=progress)):
+    results = _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
+                                                                   bwlimit_kbps=bwlimit, progress=progress))
+    if as_json:
+        from dataclasses import asdict
+
+        _echo_json([asdict(r) for r in results])
+        return
+    for r in results:
         state = "flashed" if r.changed else "unchanged (already current)"
         click.echo(f"{r.device}: {r.app} release {r.release} {state}{'; runtime installed' if r.installed else ''}")
 
@@ -130,10 +154,12 @@ def flash(bundle, devices, install, bwlimit, inventory):
 @click.argument("app_args", nargs=-1, type=click.UNPROCESSED)
 @_INVENTORY
 def run(device, app_args, inventory):
-    """Run the app flashed on DEVICE, streaming its output; APP_ARGS go to the app (e.g. --demo, --evaluate).
+    """Run the app flashed on DEVICE, streaming its output; APP_ARGS go to the app (e.g. --demo, --evaluate;
+    add --json for the app's own JSON on stdout).
 
     \b
     edgekit run ssh://pi@raspberrypi.local/home/pi/edgekit --demo
+    edgekit run pi-kitchen --evaluate --json
     """
     import subprocess
 
@@ -172,9 +198,10 @@ def run(device, app_args, inventory):
               help="CI gate: exit 6 if the device's metric is more than PT points (or %) worse than fp32.")
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if the device's p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if the artifact is larger.")
+@_JSON
 @_INVENTORY
 def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy_drop, max_p99_ms, max_size_mb,
-            inventory):
+            as_json, inventory):
     """Profile the flashed app on each DEVICE: cold start, latency, memory, its metric; reports come back.
 
     \b
@@ -187,10 +214,13 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
 
     options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak)
     rows, mismatched, progress = [], [], progress_to()
-    for where, profile in _each(_devices(devices, inventory),
-                                lambda d: profile_device(d, options, Path(out_dir), progress)):
-        echo_folded(render_profile(profile, markdown=False), fold=lambda line: line.startswith("check "))
-        click.echo(f"wrote {where}/report.json, report.md, report.html\n")
+    results = _each(_devices(devices, inventory), lambda d: profile_device(d, options, Path(out_dir), progress))
+    if as_json:  # the reports as written (edgekit.device-profile/1), then the same checks and gates
+        _echo_json([{"directory": str(where), "report": profile.to_json()} for where, profile in results])
+    for where, profile in results:
+        if not as_json:
+            echo_folded(render_profile(profile, markdown=False), fold=lambda line: line.startswith("check "))
+            click.echo(f"wrote {where}/report.json, report.md, report.html\n")
         rows.append(GateRow.of_profile(profile))
         mismatched += [f for f in profile.sanity if f["check"] == "device-mismatch"]
     if mismatched:  # before the gates: their tips would blame the artifact for what the device got wrong

@@ -3,6 +3,7 @@ loopback) that bundles are flashed to, run and profiled on like a real one."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from edgekit.cli._progress import progress_to
               help="Where its client key, known_hosts and inventory go (default: beside the cached root file system).")
 @click.option("--mirror", default=None, help="Debian mirror to build the root file system from (default: this host's apt mirror).")
 @click.option("--prepare", is_flag=True, help="Build and cache the root file system, then exit (for CI and scripts).")
-def emulate(target, port, name, state_dir, mirror, prepare):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the device as one JSON line (name, url, port, inventory, ssh) for scripts, then run.")
+def emulate(target, port, name, state_dir, mirror, prepare, as_json):
     """Run an emulated TARGET board here until Ctrl-C, and print how to reach it.
 
     \b
@@ -38,21 +41,27 @@ def emulate(target, port, name, state_dir, mirror, prepare):
     check_host()
     rootfs = ensure_rootfs(emulation, mirror=mirror, progress=progress_to())
     if prepare:
-        click.echo(f"{emulation.model}: root file system ready at {rootfs}")
+        click.echo(json.dumps({"target": emulation.target, "rootfs": str(rootfs)}) if as_json
+                   else f"{emulation.model}: root file system ready at {rootfs}")
         return
     from edgekit.emulate.device import start, stop
 
     name = name or f"{emulation.target}-emulated"
     device = start(emulation, rootfs, Path(state_dir) if state_dir else cache_root() / name, port=port, name=name)
     stopping = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    ssh = f"ssh -p {device.port} {' '.join(device.ssh_options)} {emulation.user}@127.0.0.1"
     try:
-        click.echo(f"{emulation.model}\n"
-                   f"  device:    {device.name}  {device.url}\n"
-                   f"  inventory: {device.inventory}\n"
-                   f"  flash:     edgekit flash BUNDLE {device.name} --inventory {device.inventory} --install\n"
-                   f"  shell:     ssh -p {device.port} {' '.join(device.ssh_options)} "
-                   f"{emulation.user}@127.0.0.1\n"
-                   "Running until Ctrl-C.")
+        if as_json:  # one line, flushed: a script reads it and goes on while the device runs
+            click.echo(json.dumps({"target": emulation.target, "model": emulation.model, "name": device.name,
+                                   "url": device.url, "port": device.port, "inventory": str(device.inventory),
+                                   "ssh": ssh}))
+        else:
+            click.echo(f"{emulation.model}\n"
+                       f"  device:    {device.name}  {device.url}\n"
+                       f"  inventory: {device.inventory}\n"
+                       f"  flash:     edgekit flash BUNDLE {device.name} --inventory {device.inventory} --install\n"
+                       f"  shell:     {ssh}\n"
+                       "Running until Ctrl-C.")
         signal.pause()
     except KeyboardInterrupt:
         pass

@@ -32,8 +32,10 @@ def _ratios(text: str, method: str) -> list[float]:
               help="Training .npz for fine-tuning (user models; zoo models bring their own).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print sweep.json's content (and its directory) instead of the table.")
 @click.pass_context
-def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval_path, train_path, out_dir, threads):
+def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval_path, train_path, out_dir, threads,
+                as_json):
     """Convert MODEL unpruned and pruned at several ratios; write a table and accuracy/latency/size charts.
 
     \b
@@ -59,6 +61,11 @@ def prune_sweep(ctx, model, target_specs, method, ratios, precision, calib, eval
 
         sweep = run_sweep(model, jobs, Path(out_dir), method, chosen, calib_path=calib, eval_path=eval_path,
                           train_path=train_path, threads=threads, progress=progress)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(sweep, indent=2))
+        return
     click.echo(render_sweep(sweep, markdown=False))
     click.echo(f"\nlatency: {sweep['latency']}")
     click.echo(f"wrote {sweep['directory']}/ (sweep.md, sweep.json, one .svg chart per target)")

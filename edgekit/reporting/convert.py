@@ -53,6 +53,30 @@ def collect_reports(model_dir: Path, source_sha256: str, evaluation_sha256: str 
     return sorted(reports, key=_order), left_out
 
 
+def reuse_verified(earlier_dir: Path, into: Path, source_sha256: str, evaluation_sha256: str, recipe: str,
+                   target: str, precision: str, calibration_sha256: str | None) -> bool:
+    """Copy ``earlier_dir/<target>/<precision>/`` into ``into/<target>/<precision>/`` when it is what this run
+    would build: listed for this source and evaluation data (files unchanged), the same recipe, calibrated on the
+    same data, neither pruned nor searched for float layers. The copy keeps its report.json (built_at included).
+    False, and nothing written, otherwise."""
+    from edgekit._fs import staged_directory
+
+    reports, _ = collect_reports(earlier_dir, source_sha256, evaluation_sha256)
+    report = next((r for r in reports if r.key == (target, precision)), None)
+    if report is None or report.metadata.get("pruning") or report.float_fallback or \
+            report.metadata.get("recipe") != recipe or \
+            (report.metadata.get("calibration") or {}).get("sha256") != calibration_sha256:
+        return False
+    source = Path(earlier_dir) / target / precision
+    import shutil
+
+    with staged_directory(Path(into) / target / precision) as stage:
+        for f in source.iterdir():
+            if f.is_file():
+                shutil.copyfile(f, stage / f.name)
+    return True
+
+
 def write_model_directory(model_dir: Path, run: ConvertSummary, evaluation: dict | None) -> ConvertSummary:
     """Summarise every artifact of this source and data under ``model_dir`` (``run`` supplies the model-level
     facts of the run just made) and write summary.json, report.md and report.html; return the summary."""

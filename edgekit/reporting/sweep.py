@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgekit._fs import atomic_write_text
-from edgekit.reporting.metric import Metric
+from edgekit.reporting.metric import Metric, change_interval
 from edgekit.reporting.summary import format_table
 
 
@@ -25,16 +25,36 @@ def render_sweep(sweep: dict, charts: list[str] | None = None, markdown: bool = 
                       _mb(r["gzip_bytes"]), f"{r['gzip_ratio']:.2f}x",
                       "-" if r["value"] is None else f"{r['metric']} {r['value']:.4f}",
                       "-" if delta is None or metric is None else (
-                          f"{100 * delta:+.2f} pt" if metric.is_proportion else f"{delta:+.4g}"),
+                          f"{100 * delta:+.2f} pt" + (f" {change_interval(r['delta_ci95'])}" if r.get("delta_ci95")
+                                                      else "") if metric.is_proportion else f"{delta:+.4g}"),
                       f"{r['latency_median_ms']:.3f}", f"{r['speedup']:.2f}x"])
     table = format_table(heads, cells, markdown=markdown)
+    others = other_metric_lines(sweep)
     if not markdown:
-        return table
+        return "\n".join([table, *(["", "other metrics, unpruned -> pruned (no intervals: their sample counts "
+                                     "differ by metric):", *others] if others else [])])
     lines = [f"# edgekit prune-sweep: {sweep['model']} ({sweep['method']})", "",
-             f"- latency: {sweep['latency']}", "- accuracy: held-out data with each target's runtime", "",
-             table, ""]
+             f"- latency: {sweep['latency']}", "- accuracy: held-out data with each target's runtime; Δ with its "
+             "95 % interval vs the unpruned model on the same samples", "", table, ""]
+    if others:
+        lines += ["## Other metrics, unpruned -> pruned", "", *(f"- {line}" for line in others), ""]
     lines += [f"![{c}]({c})" for c in charts or []]
     return "\n".join(lines) + "\n"
+
+
+def other_metric_lines(sweep: dict) -> list[str]:
+    """One line per pruned row: each of the model's other metrics, unpruned -> pruned."""
+    lines, base = [], {}
+    for r in sweep["rows"]:
+        key = (r["target"], r["precision"])
+        if r["ratio"] == 0:
+            base[key] = r.get("metrics") or {}
+            continue
+        pairs = [f"{k} {base[key][k]:.4g} -> {v:.4g}" for k, v in (r.get("metrics") or {}).items()
+                 if k in base.get(key, {})]
+        if pairs:
+            lines.append(f"{r['target']} {r['precision']} {r['ratio']:g}: " + ", ".join(pairs))
+    return lines
 
 
 def write_charts(sweep: dict, directory: Path) -> list[str]:
