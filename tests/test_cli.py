@@ -26,6 +26,11 @@ def test_every_command_has_help(command):
     r = run_cli(command, "--help")
     assert r.returncode == 0, r.stderr
     assert "Usage: edgekit " + command in r.stdout
+    # every command can answer in JSON for scripts: its own --json, or (run) the app's, passed through
+    if command == "run":
+        assert "--json for the app's own JSON" in " ".join(r.stdout.split()), r.stdout
+    else:
+        assert "  --json " in r.stdout, r.stdout
 
 
 def test_import_stays_light():

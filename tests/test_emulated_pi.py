@@ -177,6 +177,8 @@ def test_edgekit_emulate_prints_the_device_and_stops_cleanly(pi, emulator_cache,
 
     from edgekit.emulate.device import processes_in
 
+    r = run_cli("emulate", "raspberry-pi-5", "--prepare", "--json", env={"EDGEKIT_EMULATOR_CACHE": emulator_cache})
+    assert json.loads(r.stdout) == {"target": "raspberry-pi-5", "rootfs": str(pi.rootfs)}, r.stdout + r.stderr
     proc = subprocess.Popen([sys.executable, "-m", "edgekit", "emulate", "raspberry-pi-5", "--state",
                              str(tmp_path / "state"), "--name", "pi5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "EDGEKIT_EMULATOR_CACHE": emulator_cache})

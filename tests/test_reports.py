@@ -183,3 +183,44 @@ def test_soak_shows_latency_climbing():
     soak = measure_soak(run, [{}], seconds=1.5, window=0.5)
     assert len(soak["windows"]) == 3 and soak["last_vs_first_median"] > 1.5
     assert soak["windows"][0]["median_ms"] < soak["windows"][-1]["median_ms"]
+
+
+def _svg_texts(markup: str):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(markup)
+    ns = "{http://www.w3.org/2000/svg}"
+    return root, [(float(t.get("x")), t.get("text-anchor", "start"), t.text or "") for t in root.iter(f"{ns}text")]
+
+
+def test_charts_keep_sane_axes_and_say_which_artifact_each_mark_is():
+    """What a reader saw in report.html: 12 unlabelled points, a proportion axis running to 1.086, latency from
+    -0.08 ms, sub-ms boxes squashed by a 42 ms outlier, a label clipped at the right edge."""
+    from edgekit.reporting import svg
+
+    names = [f"{t} {p}" for t in ("intel-core-ultra-npu", "jetson-orin-nano", "raspberry-pi-4", "raspberry-pi-5")
+             for p in ("fp16", "fp32", "int8")]
+    points = [{"x": 0.05 + 0.25 * i, "y": 0.95 + 0.004 * i, "size": 1000 + i, "label": n} for i, n in enumerate(names)]
+    root, texts = _svg_texts(svg.scatter({"litert": points}, title="t", x_label="host p50 latency (ms)",
+                                         y_label="top1", connect=False, y_max=1.0))
+    width = float(root.get("width"))
+    ticks = [float(t) for x, a, t in texts if a == "end" and t.replace(".", "").isdigit()]
+    assert max(ticks) <= 1.0, ticks  # a proportion's axis stops at 1
+    key = [t for _, _, t in texts if t.split("  ")[-1] in names]
+    assert key == [f"{i}  {n}" for i, n in enumerate(names, 1)], key  # every point numbered, with its key
+    x_ticks = [float(t) for x, a, t in texts if a == "middle" and t.replace(".", "").replace("-", "").isdigit()]
+    assert min(x_ticks) >= 0, x_ticks  # no negative latency
+    for x, anchor, t in texts:  # nothing runs past the right edge
+        assert anchor != "start" or x + svg.CHAR_W * len(t) <= width + 1, (x, t, width)
+    # one artifact far right: its label turns left instead of leaving the frame
+    _, texts = _svg_texts(svg.scatter({"s": [{"x": 1.0, "y": 0.5, "label": "unpruned"},
+                                             {"x": 9.0, "y": 0.6, "label": "0.75 (4096 KiB)"}]},
+                                      title="t", x_label="ms", y_label="top1", y_max=1.0))
+    assert (next(a for _, a, t in texts if t == "0.75 (4096 KiB)")) == "end"
+    # latency runs of 0.1-0.3 ms beside a 42 ms one: a log axis, said on the axis label
+    rng = np.random.default_rng(0)
+    rows = [("fast int8", list(rng.uniform(0.1, 0.3, 200))), ("slow fp32", [*rng.uniform(0.2, 0.4, 199), 42.0])]
+    _, texts = _svg_texts(svg.boxes(rows, title="t", x_label="ms"))
+    assert any(t == "ms (log scale)" for _, _, t in texts), texts
+    _, texts = _svg_texts(svg.boxes([("a", [1.0, 1.2, 1.1]), ("b", [2.0, 2.1, 1.9])], title="t", x_label="ms"))
+    assert any(t == "ms" for _, _, t in texts)  # a narrow spread stays linear

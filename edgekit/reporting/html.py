@@ -7,14 +7,15 @@ from html import escape
 
 from edgekit.reporting import svg
 from edgekit.reporting.records import ConvertReport, ConvertSummary, DeviceProfile
-from edgekit.reporting.summary import layer_lines, table_cells
+from edgekit.reporting.summary import layer_lines, pruning_lines, table_cells
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f3f3f3;cursor:pointer;white-space:nowrap}td:first-child,th:first-child{text-align:left}
 tr:nth-child(even) td{background:#fafafa}.finding{background:#fff4e5;border-left:4px solid #f0a000;padding:.4em .8em;margin:.4em 0}
-.finding b{font-family:monospace}.muted{color:#666}figure{margin:1em 0}"""
+.finding b{font-family:monospace}.muted{color:#666}figure{margin:1em 0;overflow-x:auto}
+.wide{overflow-x:auto;max-width:100%}"""
 # Click a header to sort by it; the body's data-rendered attribute tells tests the script ran to the end.
 JS = """document.querySelectorAll("table.sortable").forEach(function (t) {
   t.querySelectorAll("th").forEach(function (th, i) {
@@ -42,12 +43,14 @@ def _page(title: str, body: list[str]) -> str:
 
 def _table(heads: list[str], rows: list[list[tuple[str, object]]]) -> str:
     """rows of (text, sort value) cells; the sort value lets '254 KiB' sort as a number."""
-    out = ['<table class="sortable"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in heads), "</tr></thead><tbody>"]
+    # in a scrolling box: 18 columns are wider than a laptop's window, and the page must not overflow
+    out = ['<div class="wide"><table class="sortable"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in heads),
+           "</tr></thead><tbody>"]
     for row in rows:
         out.append("<tr>" + "".join(
             f'<td data-v="{escape(str(v))}">{escape(t)}</td>' if v is not None else f"<td>{escape(t)}</td>"
             for t, v in row) + "</tr>")
-    return "".join(out) + "</tbody></table>"
+    return "".join(out) + "</tbody></table></div>"
 
 
 def _findings(findings: list[dict]) -> list[str]:
@@ -75,6 +78,9 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
                  *((f"baseline {k}", f"{v:.4f}") for k, v in summary.baseline.items()),
                  ("wall time of the last run", f"{summary.wall_seconds} s")]),
             "<h2>Sanity checks</h2>", *_findings(list(summary.sanity))]
+    if summary.pruning:  # report.md has had it; a pruned build's page must say what was removed
+        body += ["<h2>Pruning</h2>", "<ul>" + "".join(f"<li>{escape(line)}</li>"
+                                                       for line in pruning_lines(summary.pruning)) + "</ul>"]
     heads = ["target", "format", "precision", "size", "gzip", "metric [95 % CI]", "Δ vs fp32 [95 % CI]",
              "top-1 agree", "SNR dB", "p50 ms", "p90 ms", "p99 ms", "CoV", "runs/s", "load ms", "first ms",
              "model RSS MB", "built (UTC)"]
@@ -123,9 +129,11 @@ def convert_html(summary: ConvertSummary, reports: dict[tuple[str, str], Convert
             series.setdefault(r.runtime or r.format, []).append(
                 {"x": r.latency_median_ms, "y": r.value, "size": r.size_bytes, "label": r.name})
         name = summary.metric.name if summary.metric else ""
+        proportion = summary.metric is not None and summary.metric.is_proportion
         body += ["<h2>Accuracy vs latency vs size</h2>",
                  _figure(svg.scatter(series, title=f"{name} vs host p50 latency", x_label="host p50 latency (ms)",
-                                     y_label=name, size_label="artifact size", connect=False))]
+                                     y_label=name, size_label="artifact size", connect=False,
+                                     y_max=1.0 if proportion else None))]
     if summary.notes:
         body += ["<h2>Known limits</h2>", "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in summary.notes) + "</ul>"]
     return _page(f"edgekit convert: {summary.model}", body)

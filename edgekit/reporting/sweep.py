@@ -68,9 +68,11 @@ def write_charts(sweep: dict, directory: Path) -> list[str]:
             continue
         series = {f"{sweep['method']} pruning": [
             {"x": r["latency_median_ms"], "y": r["value"], "size": r["gzip_bytes"],
-             "label": f"{r['ratio']:g} ({_mb(r['gzip_bytes'])})"} for r in mine]}
+             "label": f"{r['ratio']:g} ({_mb(r['gzip_bytes'])})" if r["ratio"] else f"unpruned ({_mb(r['gzip_bytes'])})"}
+            for r in mine]}
         svg = scatter(series, title=f"{sweep['model']} on {key[0]} ({key[1]})", x_label="host p50 latency (ms)",
-                      y_label=mine[0]["metric"], size_label="gzip size")
+                      y_label=mine[0]["metric"], size_label="gzip size",
+                      y_max=1.0 if Metric(mine[0]["metric"], mine[0]["unit"]).is_proportion else None)
         name = f"{key[0]}-{key[1]}.svg"
         atomic_write_text(directory / name, svg)
         names.append(name)
