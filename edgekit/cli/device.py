@@ -191,6 +191,8 @@ def run(device, app_args, inventory):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build/devices", show_default=True)
 @click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@click.option("--pipeline-runs", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Timed runs of the app's demo for the pipeline split (after one untimed); 1 on a slow device.")
 @click.option("--threads", type=click.IntRange(min=1), default=None)
 @click.option("--soak", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS", show_default=True,
               help="Sustained load after the timed runs (e.g. 600): latency and temperature over time.")
@@ -200,8 +202,8 @@ def run(device, app_args, inventory):
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if the artifact is larger.")
 @_JSON
 @_INVENTORY
-def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy_drop, max_p99_ms, max_size_mb,
-            as_json, inventory):
+def profile(devices, out_dir, min_runs, min_seconds, pipeline_runs, threads, soak, max_accuracy_drop, max_p99_ms,
+            max_size_mb, as_json, inventory):
     """Profile the flashed app on each DEVICE: cold start, latency, memory, its metric; reports come back.
 
     \b
@@ -212,7 +214,8 @@ def profile(devices, out_dir, min_runs, min_seconds, threads, soak, max_accuracy
     from edgekit.reporting.device import render_profile
     from edgekit.reporting.gates import GateRow, Gates, enforce
 
-    options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak)
+    options = ProfileOptions(threads=threads, min_runs=min_runs, min_seconds=min_seconds, soak_seconds=soak,
+                             pipeline_runs=pipeline_runs)
     rows, mismatched, progress = [], [], progress_to()
     results = _each(_devices(devices, inventory), lambda d: profile_device(d, options, Path(out_dir), progress))
     if as_json:  # the reports as written (edgekit.device-profile/1), then the same checks and gates
