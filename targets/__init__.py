@@ -138,9 +138,9 @@ def load_target(spec: str) -> Target:
 
 
 def resolve_targets(specs: tuple[str, ...] | list[str]) -> list[Target]:
-    """Expand 'all' and load each target once, in the order given."""
+    """Expand 'all' and load each target once, in the order given; "a,b" names two (as users write lists)."""
     out: dict[str, Target] = {}
-    for spec in specs:
+    for spec in (p.strip() for s in specs for p in (s.split(",") if not s.endswith(".toml") else [s]) if p.strip()):
         for t in builtin_targets().values() if spec == "all" else [load_target(spec)]:
             out.setdefault(t.name, t)
     return list(out.values())

@@ -101,3 +101,18 @@ def test_long_lines_fold_on_a_terminal_and_stay_whole_in_a_log(monkeypatch, caps
     assert lines[0] == table  # not picked for folding: a table row keeps its width
     assert len(lines) > 3 and all(len(line) <= 80 for line in lines[1:]), lines
     assert all(line.startswith("    ") for line in lines[2:]) and " ".join(x.strip() for x in lines[1:]) == check
+
+
+def test_a_long_step_says_it_is_still_running():
+    """Calibration or a pip install on a device can take minutes: its progress line repeats with the time spent."""
+    import time
+
+    from edgekit._heartbeat import heartbeat
+
+    lines = []
+    with heartbeat(lines.append, "converting to openvino-ir", every=0.05):
+        time.sleep(0.28)
+    assert len(lines) >= 3 and lines[0] == "converting to openvino-ir: still running (0 s)", lines
+    count = len(lines)
+    time.sleep(0.12)
+    assert len(lines) == count  # stops with the step

@@ -25,6 +25,9 @@ def test_builtin_targets_are_the_documented_four():
 
 def test_all_expands_to_every_builtin_target():
     assert [t.name for t in resolve_targets(["all"])] == sorted(builtin_targets())
+    # a list as users write it: --target raspberry-pi-5,jetson-orin-nano
+    assert [t.name for t in resolve_targets(["raspberry-pi-5,jetson-orin-nano", "raspberry-pi-5"])] == [
+        "raspberry-pi-5", "jetson-orin-nano"]
 
 
 def test_user_target_file(tmp_path):

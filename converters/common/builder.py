@@ -196,6 +196,8 @@ class Builder:
         from edgekit.converters.common.layer_error import feeds_of
 
         def build(layers: tuple[str, ...]) -> Path:
+            self.progress(f"float-layer search, trial {len(decision.trials) + 1}: "
+                          + (f"{len(layers)} layer(s) kept float" if layers else "all int8"))
             out = self.work / f"{fmt}-int8-trial{len(decision.trials)}"
             out.mkdir()
             return self.export(fmt, "int8", out, layers)

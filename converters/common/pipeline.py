@@ -22,6 +22,7 @@ import numpy as np
 
 import edgekit
 from edgekit._fs import atomic_write_json, file_sha256, staged_directory
+from edgekit._heartbeat import heartbeat
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
 from edgekit.converters.common.pruning import PruneSpec
@@ -250,20 +251,23 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
     """Build one (target, precision) artifact, verify it with the target's runtime in a staging directory and
     move it into build/<model>/<target>/<precision>/ only when everything succeeded."""
     t, data = job.target, run.data
-    progress(f"converting to {t.format}")
+    progress(f"converting to {t.format}" + (f" (calibrating on {len(next(iter(data.calibration.values())))} samples)"
+                                            if job.precision in CALIBRATED and data.calibration else ""))
     builder.progress = progress
-    built = builder.build(t.format, job.precision)
+    with heartbeat(progress, f"converting to {t.format}"):
+        built = builder.build(t.format, job.precision)
     with staged_directory(run.model_dir / t.name / job.precision) as stage:
         for f in built.iterdir():
             shutil.copyfile(f, stage / f.name)
         files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}
         progress(f"verifying with {t.runtime}")
         artifact = FORMATS[t.format].artifact
-        result = verify_artifact(
-            stage / artifact, threads=run.threads or min(t.threads, os.cpu_count() or 1),
-            eval_inputs=data.eval_inputs, reference=run.reference, primary_output=data.primary_output,
-            with_top1=data.show_top1, evaluate=data.evaluate,
-        )
+        with heartbeat(progress, f"verifying with {t.runtime}"):
+            result = verify_artifact(
+                stage / artifact, threads=run.threads or min(t.threads, os.cpu_count() or 1),
+                eval_inputs=data.eval_inputs, reference=run.reference, primary_output=data.primary_output,
+                with_top1=data.show_top1, evaluate=data.evaluate,
+            )
         start = builder.start(t.format)
         meta = _metadata(run.src, run.recipe, job, data, files, {"start": start.kind, "form": start.form},
                          run.pruning)

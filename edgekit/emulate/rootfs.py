@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from edgekit._heartbeat import heartbeat
 from edgekit.emulate import Emulation, cpuinfo
 from edgekit.errors import MissingDependencyError, UsageError
 from edgekit.remote.transport import DeviceError
@@ -97,8 +98,9 @@ def ensure_rootfs(emulation: Emulation, *, cache: Path | None = None, mirror: st
     partial.parent.mkdir(parents=True, exist_ok=True)
     mirror = mirror or default_mirror()
     progress(f"downloading Debian {emulation.suite} arm64 ({', '.join(PACKAGES)} and what they need) from {mirror}")
-    _run(["debootstrap", "--arch=arm64", "--foreign", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-          emulation.suite, str(partial), mirror], "downloading the root file system (debootstrap)", timeout=1800)
+    with heartbeat(progress, "downloading"):
+        _run(["debootstrap", "--arch=arm64", "--foreign", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+              emulation.suite, str(partial), mirror], "downloading the root file system (debootstrap)", timeout=1800)
     debs = sorted((partial / "var/cache/apt/archives").glob("*.deb"))
     progress(f"unpacking {len(debs)} packages")
     for deb in debs:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit._heartbeat import heartbeat
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport, device_python
 
@@ -49,8 +50,9 @@ def bench_on_device(device: Device, artifact: Path, feeds: list[dict[str, np.nda
     argv += [] if with_ops else ["--no-ops"]
     progress(f"{device.name}: measuring with {runtime.name}")
     # the device's Python as the app runs it (the flashed venv first), with the measuring code just copied
-    proc = t.run([*device_python(device, lib=f"{remote}/lib"), "-m", "edgekit.agent", "bench", remote, *argv],
-                 what="benchmarking", timeout=3600)
+    with heartbeat(progress, f"{device.name}: measuring"):
+        proc = t.run([*device_python(device, lib=f"{remote}/lib"), "-m", "edgekit.agent", "bench", remote, *argv],
+                     what="benchmarking", timeout=3600)
     try:
         result = json.loads(proc.stdout)
     except ValueError as exc:

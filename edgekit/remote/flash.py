@@ -17,11 +17,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgekit._heartbeat import heartbeat
 from edgekit.bundle._tar import read_checked, write_tree
 from edgekit.bundle.manifest import MANIFEST, check_files, sha256_bytes
+from edgekit.errors import InputFileError
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport
-from edgekit.errors import InputFileError
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,10 @@ def install_runtime(t: Transport, device: Device, manifest: dict, progress) -> N
     # an existing venv is kept: pip then installs only what changed (making one runs ensurepip, which took 51 s on
     # the emulated Pi); a release's requirements never need a fresh venv
     if t.run(["test", "-x", f"{root}/venv/bin/python"], check=False).returncode != 0:
-        t.run([device.python, "-m", "venv", f"{root}/venv"], what="creating the venv")
+        with heartbeat(progress, f"{device.name}: creating {root}/venv"):
+            t.run([device.python, "-m", "venv", f"{root}/venv"], what="creating the venv")
     pip = [f"{root}/venv/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     if manifest.get("wheels"):
         pip += ["--no-index", "--find-links", f"{root}/current/wheels"]
-    t.run([*pip, *manifest["requirements"]], what="installing the runtime", timeout=1800)
+    with heartbeat(progress, f"{device.name}: installing the runtime"):
+        t.run([*pip, *manifest["requirements"]], what="installing the runtime", timeout=1800)

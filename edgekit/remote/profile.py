@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgekit._fs import atomic_write_json, atomic_write_text
+from edgekit._heartbeat import heartbeat
 from edgekit.agent.options import ProfileOptions
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport, agent_argv
@@ -26,8 +27,9 @@ def profile_device(device: Device, options: ProfileOptions, out_dir: Path,
     from edgekit.reporting.html import device_html
 
     progress(f"{device.name}: profiling")
-    proc = Transport(device).run(agent_argv(device, "profile", *options.to_argv()), what="profiling",
-                                 timeout=3600 + options.soak_seconds)
+    with heartbeat(progress, f"{device.name}: profiling"):
+        proc = Transport(device).run(agent_argv(device, "profile", *options.to_argv()), what="profiling",
+                                     timeout=3600 + options.soak_seconds)
     try:
         report = json.loads(proc.stdout)
     except ValueError as exc:
