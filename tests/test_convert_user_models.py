@@ -73,10 +73,11 @@ def test_onnx_to_litert_through_onnx2tf(tmp_path, user_model, user_onnx):
 
 def test_without_eval_only_agreement_is_reported(tmp_path, user_model):
     r = run_cli("convert", str(user_model["keras"]), "--target", "jetson-orin-nano", "--precision", "fp32",
-                "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json")
+                "--calib", str(user_model["calib"]), "--out", str(tmp_path), "--json", "--quiet")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["evaluated_on"].startswith("the --calib samples (no int8 in this run")
+    assert "loading" not in r.stderr and "verifying with" not in r.stderr, r.stderr  # --quiet: no progress
     (row,) = summary["artifacts"]
     assert row["value"] is None and row["top1_agreement"] == 1.0 and not row["degraded"]
     # logits without labels: nothing says they are class scores, so top-1 agreement is shown but not judged

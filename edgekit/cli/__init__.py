@@ -54,8 +54,9 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgekit")
 @click.option("--debug", is_flag=True, help="Show tracebacks and library logs.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr (results, warnings and errors still print).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """edgekit: prune, quantize and verify neural networks for edge devices.
 
     \b
@@ -64,23 +65,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
     edgekit convert face-id --target all convert + verify for every target
     edgekit report old/face-id build/face-id  what changed between two runs
     """
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "quiet": quiet}
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+GLOBAL_FLAGS = ("--debug", "--quiet")
+
+
 def with_debug_first(args: list[str]) -> list[str]:
-    """Every TIP says "run again with --debug": accept it anywhere before a `--`, as the group's option."""
+    """Every TIP says "run again with --debug": accept it (and --quiet) anywhere before a `--`, as the group's
+    option."""
     head = args[: args.index("--")] if "--" in args else args
-    if "--debug" not in head or args[:1] == ["--debug"]:
-        return args
+    flags = [f for f in GLOBAL_FLAGS if f in head]
     rest = list(args)
-    rest.remove("--debug")
-    return ["--debug", *rest]
+    for f in flags:
+        rest.remove(f)
+    return [*flags, *rest]
 
 
 def main(argv: list[str] | None = None) -> None:
     args = with_debug_first(list(argv if argv is not None else sys.argv[1:]))
-    debug = args[:1] == ["--debug"]
+    debug = "--debug" in args[:len(GLOBAL_FLAGS)]
     try:
         cli.main(args=args, prog_name="edgekit", standalone_mode=False)
     except EdgekitError as exc:

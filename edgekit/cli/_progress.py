@@ -15,6 +15,8 @@ def progress_to(stream: TextIO | None = None, enabled: bool = True, since: float
     pass the terminal stream it yields: fd 2 then points at a scratch file). One per command: its times count
     from its creation, or from ``since`` (a time.monotonic() of the command's start)."""
     started = time.monotonic() if since is None else since
+    root = click.get_current_context(silent=True)
+    enabled = enabled and not (root and (root.find_root().obj or {}).get("quiet"))  # edgekit --quiet
 
     def progress(msg: str) -> None:
         if not enabled:
