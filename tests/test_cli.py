@@ -50,13 +50,18 @@ def test_import_stays_light():
 
 def test_doctor_names_the_debian_packages_that_make_test_installs(tmp_path):
     """`make test` installs what `edgekit doctor --debian-packages` names: with no program on PATH, every program's
-    package is named, once, sorted (the font and sshd are found by their absolute paths here)."""
+    package is named, once, sorted; the font and sshd are looked for by their absolute paths, so they are named
+    exactly when their files are missing."""
+    from edgekit.doctor import _font, probe
+
     r = run_cli("doctor", "--debian-packages", env={"PATH": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     packages = r.stdout.split()
     assert {"openssh-client", "rsync", "espeak-ng", "chromium", "debootstrap", "qemu-user-static",
             "binfmt-support"} <= set(packages), packages
-    assert packages == sorted(set(packages)) and "fonts-wqy-microhei" not in packages, packages
+    assert packages == sorted(set(packages)), packages
+    assert ("fonts-wqy-microhei" in packages) == (probe(_font()) is None), packages
+    assert ("openssh-server" in packages) == (not Path("/usr/sbin/sshd").is_file()), packages
     assert "$(BIN)/edgekit doctor --debian-packages" in (Path(__file__).parents[1] / "Makefile").read_text()
 
 
