@@ -1,8 +1,9 @@
-"""Open a page in headless Chromium (Debian's chromium package, installed by .ci/run): the DOM after scripts ran,
+"""Open a page in headless Chromium (Debian's chromium package, installed by `make test`): the DOM after scripts ran,
 and every console message the page produced."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,10 @@ def render(page: Path, profile_dir: Path) -> tuple[str, list[str]]:
          # the page must be self-contained: any attempt to reach a host fails to resolve
          "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000", "--dump-dom",
          Path(page).resolve().as_uri()],
+        # Chromium writes ~/.config/pulse, ~/.cache/dconf and crash reports whatever --user-data-dir says: keep
+        # them in the profile directory, not the HOME of whoever runs the tests
+        env={**os.environ, "HOME": str(profile_dir), "XDG_CONFIG_HOME": str(Path(profile_dir) / "config"),
+             "XDG_CACHE_HOME": str(Path(profile_dir) / "cache")},
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout, [m.group(1) for m in _CONSOLE.finditer(proc.stderr)]

@@ -31,6 +31,22 @@ def digits():
     return (x[:1400], y[:1400]), (x[1400:], y[1400:])
 
 
+FACE_ID_TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
+
+
+@pytest.fixture(scope="session")
+def face_id_build(tmp_path_factory):
+    """face-id converted once for the session (Raspberry Pi 5, Jetson, NPU; every precision): (build root, summary).
+    The convert tests read it; the device, wheel and emulated-Pi tests package from it with --build (three more
+    conversions took 20-45 s each). Tests only read it: packaging finds the artifacts verified and writes nothing."""
+    from edgekit.converters.common.pipeline import convert, plan_jobs
+    from edgekit.targets import resolve_targets
+
+    out = tmp_path_factory.mktemp("face_id_build")
+    summary = convert("face-id", plan_jobs(resolve_targets(FACE_ID_TARGETS), "all", every=False), out)
+    return out, summary
+
+
 @pytest.fixture(scope="session")
 def user_model(tmp_path_factory, digits):
     """A user's own Keras model (functional CNN) trained briefly on real digits, with calib/eval .npz files."""

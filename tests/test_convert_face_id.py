@@ -7,20 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from edgekit.converters.common.pipeline import convert, plan_jobs
 from edgekit.runtime import open_session
-from edgekit.targets import resolve_targets
 from edgekit.zoo import ZOO
+from tests.conftest import FACE_ID_TARGETS
 
-TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
+TARGETS = FACE_ID_TARGETS
 
 
 @pytest.fixture(scope="module")
-def face_build(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build")
-    jobs = plan_jobs(resolve_targets(TARGETS), "all", every=False)
-    summary = convert("face-id", jobs, out)
-    return out / "face-id", summary
+def face_build(face_id_build):
+    """The session's face-id build (tests/conftest.py): every precision for TARGETS."""
+    root, summary = face_id_build
+    return root / "face-id", summary
 
 
 def _report(model_dir, target, precision):

@@ -48,17 +48,17 @@ def inventory(tmp_path_factory, sshd):
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory):
-    """face-id for a Raspberry Pi, int8 and fp32 (two releases), each packaged twice."""
-    root = tmp_path_factory.mktemp("pkg")
+def bundles(tmp_path_factory, face_id_build):
+    """face-id for a Raspberry Pi, int8 and fp32 (two releases), each packaged twice, from the session's build."""
+    root, build = tmp_path_factory.mktemp("pkg"), face_id_build[0]
     out = {}
     for precision in ("int8", "fp32"):
         r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", precision,
-                    "--build", str(root / "build"), "--out", str(root / "dist"))
+                    "--build", str(build), "--out", str(root / "dist"))
         assert r.returncode == 0, r.stderr
         out[precision] = root / "dist" / f"face-id-raspberry-pi-5-{precision}.tar.gz"
     r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", "int8",
-                "--build", str(root / "build"), "--out", str(root / "again"))
+                "--build", str(build), "--out", str(root / "again"))
     out["again"] = root / "again" / "face-id-raspberry-pi-5-int8.tar.gz"
     return out
 
@@ -339,9 +339,12 @@ def test_every_app_has_a_target_here():
     assert sorted(APP_TARGETS) == [a for a in apps if a != "generic"] == sorted(ZOO)
 
 
-# face-id's whole way (with its aarch64 wheels) runs on the emulated Pi 5 in CI (tests/test_emulated_pi.py); here
-# with -m slow
-@pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.slow) if a == "face-id" else a
+# With -m slow (CI's time): face-id, whose whole way (with its aarch64 wheels) runs on the emulated Pi 5 in CI
+# (tests/test_emulated_pi.py), and diffusion-digits, whose evaluation denoises 500 images 10 steps each (87 s)
+SLOW_APPS = ("face-id", "diffusion-digits")
+
+
+@pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW_APPS else a
                                  for a in sorted(APP_TARGETS)])
 def test_each_app_packages_flashes_runs_and_profiles(app, sshd, tmp_path_factory):
     target, precision = APP_TARGETS[app]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tarfile
 
@@ -34,6 +35,29 @@ def test_a_users_onnx_model_is_packaged_from_its_build_directory(user_model, use
     assert manifest["model"] == manifest["app"] == "digits_onnx", manifest
     assert manifest["devices"] == ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
     assert {"data/workstation.json", "data/eval.npz", "app/app.py"} <= set(names), names
+
+
+def test_a_users_keras_model_is_packaged_with_its_samples(user_model, tmp_path):
+    """What a user meets before a device (the way on to the emulated Pi: tests/test_emulated_pi.py): package before
+    convert names the command; convert reports progress in a log too; packaging needs real samples."""
+    keras_file, build, dist = str(user_model["keras"]), tmp_path / "build", tmp_path / "dist"
+    r = run_cli("package", keras_file, "--target", "raspberry-pi-5", "--build", str(build), "--samples",
+                str(user_model["eval"]))
+    assert r.returncode == 2 and "No verified raspberry-pi-5 int8 artifact of 'digits' to package." in r.stderr
+    assert f"TIP: Convert it first: edgekit convert {keras_file} --target raspberry-pi-5 --precision int8" in r.stderr
+    r = run_cli("convert", keras_file, "--target", "raspberry-pi-5", "--precision", "int8", "--calib",
+                str(user_model["calib"]), "--eval", str(user_model["eval"]), "--out", str(build))
+    assert r.returncode == 0, r.stderr
+    # progress reaches a log too (no terminal here), each line with the seconds since the start
+    assert re.search(r"^\[ *\d+\.\ds\] \[1/1\] raspberry-pi-5 int8: verifying with litert$", r.stderr, re.M), r.stderr
+    r = run_cli("package", keras_file, "--target", "raspberry-pi-5", "--build", str(build), "--out", str(dist))
+    assert r.returncode == 2 and "A user's model is packaged with real samples" in r.stderr, r.stderr
+    r = run_cli("package", keras_file, "--target", "raspberry-pi-5", "--build", str(build), "--samples",
+                str(user_model["eval"]), "--out", str(dist))
+    assert r.returncode == 0 and "s] running the artifact on the samples" in r.stderr, r.stderr
+    with tarfile.open(dist / "digits-raspberry-pi-5-int8.tar.gz") as tar:
+        names = tar.getnames()
+    assert {"data/workstation.json", "data/eval.npz", "app/app.py", "model/model.tflite"} <= set(names), names
 
 
 def test_the_generic_app_is_not_packaged_by_its_own_name(tmp_path):

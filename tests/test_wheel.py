@@ -23,15 +23,10 @@ def _run(argv, *, cwd: Path, env: dict | None = None, timeout: float = 900) -> s
 
 
 @pytest.fixture(scope="module")
-def face_build(tmp_path_factory):
+def face_build(face_id_build):
     """face-id's verified Raspberry Pi int8 artifact, converted by the repo's edgekit (the wheel's venv has no
-    TensorFlow: packaging must find the artifact built)."""
-    from edgekit.converters.common.pipeline import convert, plan_jobs
-    from edgekit.targets import load_target
-
-    out = tmp_path_factory.mktemp("wheel_build")
-    convert("face-id", plan_jobs([load_target("raspberry-pi-5")], "int8", every=False), out)
-    return out
+    TensorFlow: packaging must find the artifact built): the session's build (tests/conftest.py)."""
+    return face_id_build[0]
 
 
 def test_wheel_in_a_fresh_venv_packages_flashes_and_runs_an_app(tmp_path, face_build):

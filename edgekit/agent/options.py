@@ -17,11 +17,11 @@ class ProfileOptions:
     evaluate: bool = True  # compute the app's metric on the packed held-out set
     soak_seconds: float = 0.0  # sustained load after the timed runs
     sample_interval: float = 0.5  # seconds between device-state samples
-    pipeline_runs: int = 3  # timed runs of the app's demo for the pipeline split (after one untimed)
+    pipeline_runs: int = 3  # timed runs of the app's demo for the pipeline split (after one untimed); 0: no split
 
     def __post_init__(self):
         if self.min_runs < 1 or self.min_seconds < 0 or self.soak_seconds < 0 or self.sample_interval <= 0 \
-                or self.pipeline_runs < 1 \
+                or self.pipeline_runs < 0 \
                 or (self.threads is not None and self.threads < 1):
             raise ValueError(f"profile options out of range. Got: {self}")
 

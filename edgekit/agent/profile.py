@@ -61,7 +61,7 @@ def profile(release: Path, options: ProfileOptions = ProfileOptions()) -> dict:
         latency = measure_latency(session.run, feeds, warmup=20, min_runs=options.min_runs,
                                   min_seconds=options.min_seconds)
         soak = measure_soak(session.run, feeds, options.soak_seconds) if options.soak_seconds > 0 else None
-    stages = pipeline_stages(module, ctx, options.pipeline_runs)
+    stages = pipeline_stages(module, ctx, options.pipeline_runs) if options.pipeline_runs else None
     metrics = module.evaluate(ctx) if options.evaluate else {}
     workstation = json.loads((release / "model" / "report.json").read_text(encoding="utf-8"))
     # a user's model is evaluated on the samples packed with it: the workstation's metrics on those very samples

@@ -191,8 +191,9 @@ def run(device, app_args, inventory):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build/devices", show_default=True)
 @click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
-@click.option("--pipeline-runs", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Timed runs of the app's demo for the pipeline split (after one untimed); 1 on a slow device.")
+@click.option("--pipeline-runs", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Timed runs of the app's demo for the pipeline split (after one untimed); 0 skips the split "
+              "(an emulated or very slow device).")
 @click.option("--threads", type=click.IntRange(min=1), default=None)
 @click.option("--soak", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS", show_default=True,
               help="Sustained load after the timed runs (e.g. 600): latency and temperature over time.")
