@@ -34,6 +34,21 @@ def test_clips_are_deterministic_and_voices_never_cross_splits():
     assert len(voices["heldout"]) >= 15 and len(voices["train"]) >= 50
 
 
+def test_synthesis_leaves_nothing_in_home(tmp_path):
+    """espeak-ng's PulseAudio client wrote ~/.config/pulse/<machine>-runtime on every call, even with --stdout."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    r = subprocess.run([sys.executable, "-c", "from edgekit.zoo.tiny_transformer import speech; "
+                        "print(speech.make_clip('heldout', 7)[1], len(speech.variants()))"],
+                       capture_output=True, text=True, env={**os.environ, "HOME": str(home)}, timeout=120)
+    assert r.returncode == 0 and r.stdout.split()[0] == "7", r.stderr
+    assert not list(home.iterdir()), sorted(home.rglob("*"))
+
+
 def test_features_are_log_mel_frames_and_reject_wrong_clips():
     tone = np.sin(2 * np.pi * 1000 * np.arange(speech.CLIP) / speech.RATE).astype(np.float32)[None]
     f = speech.features(tone)

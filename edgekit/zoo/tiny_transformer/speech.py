@@ -38,6 +38,12 @@ FRAMES = 1 + (CLIP - WIN) // HOP
 SPLITS = {"train": 0, "validation": 1, "heldout": 2}
 
 
+def _no_audio_env() -> dict[str, str]:
+    # espeak-ng opens a PulseAudio client even with --stdout, and that writes ~/.config/pulse/<machine>-runtime;
+    # naming a server that does not exist keeps it out of the user's HOME (the audio written is byte-identical)
+    return {**os.environ, "PULSE_SERVER": "/nonexistent/edgekit"}
+
+
 def espeak() -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
@@ -49,7 +55,8 @@ def espeak() -> str:
 @functools.lru_cache(maxsize=1)
 def variants() -> tuple[str, ...]:
     """espeak-ng's voice variants, sorted (the installed set: 101 in Debian 12's espeak-ng 1.51)."""
-    lines = subprocess.run([espeak(), "--voices=variant"], capture_output=True, text=True, check=True).stdout
+    lines = subprocess.run([espeak(), "--voices=variant"], capture_output=True, text=True, check=True,
+                           env=_no_audio_env()).stdout
     header, *rows = lines.splitlines()
     # Fixed-width columns; the File column ("!v/<name>") is what '+<name>' selects (names may hold spaces).
     start, end = header.index("File"), header.index("Other")
@@ -68,7 +75,7 @@ def split_of(variant: str) -> str:
 
 def _synth(word: str, accent: str, variant: str, speed: int, pitch: int) -> np.ndarray:
     raw = subprocess.run([espeak(), "-v", f"{accent}+{variant}", "-s", str(speed), "-p", str(pitch), "--stdout",
-                          word], capture_output=True, check=True).stdout
+                          word], capture_output=True, check=True, env=_no_audio_env()).stdout
     # --stdout writes a streaming WAV header with unknown sizes: read the format, then take the rest as data.
     with wave.open(io.BytesIO(raw[:44])) as w:
         rate = w.getframerate()
