@@ -153,7 +153,7 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     ``max_accuracy_drop`` (points of top-1 or a zoo metric; % for other metrics) or ``mixed_precision`` (the
     fidelity thresholds) makes every int8 build search which layers stay float (converters/common/mixed_precision)
     on validation samples that are never verified on. ``reuse_from`` (a build root, e.g. build/) lends the
-    verified artifacts this run would build unchanged (edgekit.reporting.convert.reuse_verified) instead of
+    verified artifacts this run would build unchanged (edgekit.reporting.convert.lendable_reports) instead of
     building them again."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
@@ -185,13 +185,17 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     model_dir = Path(out_root) / src.name
     run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
     failed, degraded = [], []
+    lent = _lendable(run, Path(reuse_from)) if reuse_from is not None and not prune and not searching else {}
     with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
         search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress, searching) if any(
             j.precision == "int8" for j in jobs) else None
         builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads)
         for i, job in enumerate(jobs, 1):
             t = job.target
-            if reuse_from is not None and not prune and not searching and _reused(run, Path(reuse_from), job):
+            if (t.name, job.precision) in lent:
+                from edgekit.reporting.convert import copy_verified
+
+                copy_verified(Path(reuse_from) / src.name, model_dir, t.name, job.precision)
                 progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: reusing the verified artifact in "
                          f"{Path(reuse_from) / src.name / t.name / job.precision}")
                 continue
@@ -222,13 +226,13 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     return write_model_directory(model_dir, summary, evaluation)
 
 
-def _reused(run: _Run, reuse_from: Path, job: Job) -> bool:
-    from edgekit.reporting.convert import reuse_verified
+def _lendable(run: _Run, reuse_from: Path) -> dict[tuple[str, str], ConvertReport]:
+    """The verified artifacts under reuse_from/<model>/ that this run would build unchanged (read once per run)."""
+    from edgekit.reporting.convert import lendable_reports
 
-    calib = run.data.calibration if job.precision in CALIBRATED else None
-    return reuse_verified(reuse_from / run.src.name, run.model_dir, run.src.sha256, run.evaluation["sha256"],
-                          run.recipe.name, job.target.name, job.precision,
-                          None if calib is None else data_mod.data_hash(calib))
+    calib = run.data.calibration
+    return lendable_reports(reuse_from / run.src.name, run.src.sha256, run.evaluation["sha256"], run.recipe.name,
+                            None if not calib else data_mod.data_hash(calib))
 
 
 @dataclass(frozen=True)

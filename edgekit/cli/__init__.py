@@ -72,7 +72,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 GLOBAL_FLAGS = ("--debug", "--quiet")
 
 
-def with_debug_first(args: list[str]) -> list[str]:
+def with_global_flags_first(args: list[str]) -> list[str]:
     """Every TIP says "run again with --debug": accept it (and --quiet) anywhere before a `--`, as the group's
     option."""
     head = args[: args.index("--")] if "--" in args else args
@@ -84,7 +84,7 @@ def with_debug_first(args: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = with_debug_first(list(argv if argv is not None else sys.argv[1:]))
+    args = with_global_flags_first(list(argv if argv is not None else sys.argv[1:]))
     debug = "--debug" in args[:len(GLOBAL_FLAGS)]
     try:
         cli.main(args=args, prog_name="edgekit", standalone_mode=False)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
-from edgekit._fs import atomic_write_json, atomic_write_text, file_sha256
+from edgekit._fs import atomic_write_json, atomic_write_text, file_sha256, staged_directory
 from edgekit.formats import PRECISIONS
 from edgekit.reporting.records import CONVERT_REPORT, ConvertReport, ConvertSummary, SummaryRow
 
@@ -53,28 +54,25 @@ def collect_reports(model_dir: Path, source_sha256: str, evaluation_sha256: str 
     return sorted(reports, key=_order), left_out
 
 
-def reuse_verified(earlier_dir: Path, into: Path, source_sha256: str, evaluation_sha256: str, recipe: str,
-                   target: str, precision: str, calibration_sha256: str | None) -> bool:
-    """Copy ``earlier_dir/<target>/<precision>/`` into ``into/<target>/<precision>/`` when it is what this run
-    would build: listed for this source and evaluation data (files unchanged), the same recipe, calibrated on the
-    same data, neither pruned nor searched for float layers. The copy keeps its report.json (built_at included).
-    False, and nothing written, otherwise."""
-    from edgekit._fs import staged_directory
-
+def lendable_reports(earlier_dir: Path, source_sha256: str, evaluation_sha256: str, recipe: str,
+                     calibration_sha256: str | None) -> dict[tuple[str, str], ConvertReport]:
+    """The verified artifacts under ``earlier_dir`` that a run would build unchanged, by (target, precision):
+    listed for this source and evaluation data (files unchanged), the same recipe, calibrated (if at all) on the
+    same data, neither pruned nor searched for float layers."""
     reports, _ = collect_reports(earlier_dir, source_sha256, evaluation_sha256)
-    report = next((r for r in reports if r.key == (target, precision)), None)
-    if report is None or report.metadata.get("pruning") or report.float_fallback or \
-            report.metadata.get("recipe") != recipe or \
-            (report.metadata.get("calibration") or {}).get("sha256") != calibration_sha256:
-        return False
-    source = Path(earlier_dir) / target / precision
-    import shutil
+    return {r.key: r for r in reports
+            if not r.metadata.get("pruning") and not r.float_fallback and r.metadata.get("recipe") == recipe
+            and (r.metadata.get("calibration") or {}).get("sha256", calibration_sha256) == calibration_sha256}
 
+
+def copy_verified(earlier_dir: Path, into: Path, target: str, precision: str) -> None:
+    """Copy a verified artifact's directory (its report.json and built_at included) into another model directory,
+    staged: it appears whole or not at all."""
+    source = Path(earlier_dir) / target / precision
     with staged_directory(Path(into) / target / precision) as stage:
         for f in source.iterdir():
             if f.is_file():
                 shutil.copyfile(f, stage / f.name)
-    return True
 
 
 def write_model_directory(model_dir: Path, run: ConvertSummary, evaluation: dict | None) -> ConvertSummary:

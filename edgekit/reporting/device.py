@@ -76,7 +76,7 @@ def _details(r: DeviceProfile) -> list[str]:
     acc = r.accuracy
     if acc and acc.get("drop_ci95"):
         lines.append(f"{acc['metric']} {acc['value']:.4f} [{acc['ci95'][0]:.3f}, {acc['ci95'][1]:.3f}] on "
-                     f"{acc['n_evaluated']} samples; drop vs fp32 {round(acc['drop'], 2) + 0.0:+.2f} pt, 95 % interval "
+                     f"{acc['n_evaluated']} samples; drop vs fp32 {acc['drop']:+.2f} pt, 95 % interval "
                      f"[{acc['drop_ci95'][0]:+.1f}, {acc['drop_ci95'][1]:+.1f}] pt")
     pipe = r.pipeline
     if pipe:

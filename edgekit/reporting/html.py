@@ -167,9 +167,8 @@ def device_html(r: DeviceProfile) -> str:
     body += ["<h2>Accuracy</h2>", _table(["metric", "device", "workstation (same artifact)", "fp32 Keras"], metric_rows)
              if metric_rows else '<p class="muted">Not evaluated.</p>']
     if acc and acc.get("drop_ci95"):
-        # + 0.0: a drop that rounds to zero prints +0.00, not -0.00
         body.append(f"<p>{escape(acc['metric'])} {acc['value']:.4f}, 95 % CI [{acc['ci95'][0]:.3f}, "
-                    f"{acc['ci95'][1]:.3f}] on {acc['n_evaluated']} samples; drop vs fp32 {round(acc['drop'], 2) + 0.0:+.2f} pt, "
+                    f"{acc['ci95'][1]:.3f}] on {acc['n_evaluated']} samples; drop vs fp32 {acc['drop']:+.2f} pt, "
                     f"95 % CI [{acc['drop_ci95'][0]:+.1f}, {acc['drop_ci95'][1]:+.1f}] pt.</p>")
     pipe = r.pipeline
     if pipe:

@@ -45,7 +45,8 @@ class Metric:
     def drop(self, value: float | None, reference: float | None) -> float | None:
         """How much worse than fp32 (positive = worse), in this metric's drop unit."""
         change = self.change(value, reference)
-        return None if change is None else (-change if self.higher_is_better else change)
+        # 0.0 - change, not -change: an unchanged metric is a drop of 0.0, not -0.0 (printed "-0.00 pt")
+        return None if change is None else (0.0 - change if self.higher_is_better else change)
 
     def tolerance(self, allowed: float, reference: float) -> float:
         """An allowed drop as an absolute difference of values: points of a proportion are fractions (0.005 =

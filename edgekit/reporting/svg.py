@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 400, 70, 20, 40, 50
@@ -12,8 +13,6 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """About ``n`` round ticks inside [lo, hi] (steps of 1, 2 or 5 times a power of ten: 0, 2, 4 ms, not 2.37)."""
-    import math
-
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / (n - 1)
@@ -24,8 +23,6 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
     """1-2-5 steps of each decade inside [lo, hi] (decades only when there are many)."""
-    import math
-
     decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
     steps = (1,) if len(decades) > 4 else (1, 2, 5)
     return [m * 10.0 ** d for d in decades for m in steps if lo <= m * 10.0 ** d <= hi]
@@ -87,8 +84,6 @@ class _Axes:
                         f'{escape(y_label)}</text>')
 
     def px(self, x: float) -> float:
-        import math
-
         if self.log_x:
             f = (math.log10(max(x, self.x0)) - math.log10(self.x0)) / (math.log10(self.x1) - math.log10(self.x0))
         else:
