@@ -164,19 +164,40 @@ def test_prune_sweep_writes_a_table_and_charts(tmp_path, user_model, digits):
 
 
 def test_sweep_lists_every_other_metric_of_the_model():
-    """face-id's top-1 can hold while its open-set metrics fall: each pruned row names them, unpruned -> pruned."""
+    """face-id's top-1 can hold while its open-set metrics fall: each pruned row names them, unpruned -> pruned,
+    with the interval of each proportion's change on its own sample count."""
+    from converters.common.prune_sweep import _other_changes
     from edgekit.reporting.sweep import other_metric_lines, render_sweep
 
-    def row(ratio, top1, metrics):
+    def row(ratio, top1, metrics, drops=None):
         return {"target": "raspberry-pi-5", "precision": "int8", "ratio": ratio, "macs": None, "params": None,
                 "sparsity": 0.0, "size_bytes": 2048, "gzip_bytes": 1024, "gzip_ratio": 1.0, "metric": "top1",
                 "unit": "proportion", "value": top1, "delta": top1 - 0.9875, "delta_ci95": [-3.1, 3.1],
-                "latency_median_ms": 1.0, "speedup": 1.0, "n_evaluated": 160, "metrics": metrics}
+                "latency_median_ms": 1.0, "speedup": 1.0, "n_evaluated": 160, "metrics": metrics,
+                "metrics_change_ci95": drops or {}}
 
+    before = {"top1": 0.9875, "n_heldout": 160, "embedding_top1": 0.925, "false_reject_rate": 0.075,
+              "threshold": 0.61, "n_strangers": 40, "stranger_reject_rate": 0.9}
+    after = {**before, "embedding_top1": 0.8125, "false_reject_rate": 0.1875, "stranger_reject_rate": 0.9}
+    drops = _other_changes("face-id", before, after)
+    # changes, + = higher: embedding top-1 fell, false rejects rose; the stranger rate (40 samples) did not move
+    assert drops["embedding_top1"][1] < 0 < drops["false_reject_rate"][0], drops
+    lo, hi = drops["stranger_reject_rate"]
+    assert lo < 0 < hi and hi - lo > 20, drops  # 40 strangers: wide
+    assert "threshold" not in drops and "top1" not in drops
+    # a count that differs from unpruned's is not the same samples: no interval
+    assert "stranger_reject_rate" not in _other_changes("face-id", before, {**after, "n_strangers": 39})
+    assert _other_changes("my-model", before, after) == {}
+
+    others = {k: v for k, v in before.items() if k != "top1" and not k.startswith("n_")}
     sweep = {"model": "face-id", "method": "structured", "latency": "host", "rows": [
-        row(0.0, 0.9875, {"embedding_top1": 0.925, "false_reject_rate": 0.075}),
-        row(0.5, 0.9875, {"embedding_top1": 0.8125, "false_reject_rate": 0.1875})]}
+        row(0.0, 0.9875, others),
+        row(0.5, 0.9875, {k: after[k] for k in others}, drops)]}
+    ci = drops["embedding_top1"]
     assert other_metric_lines(sweep) == [
-        "raspberry-pi-5 int8 0.5: embedding_top1 0.925 -> 0.8125, false_reject_rate 0.075 -> 0.1875"]
+        "raspberry-pi-5 int8 0.5: embedding_top1 0.925 -> 0.8125 "
+        f"(-11.25 pt [{ci[0]:+.1f}, {ci[1]:+.1f}]), false_reject_rate 0.075 -> 0.1875 (+11.25 pt "
+        f"[{drops['false_reject_rate'][0]:+.1f}, {drops['false_reject_rate'][1]:+.1f}]), threshold 0.61 -> 0.61, "
+        f"stranger_reject_rate 0.9 -> 0.9 (+0.00 pt [{lo:+.1f}, {hi:+.1f}])"]
     text = render_sweep(sweep, markdown=False)
     assert "+0.00 pt [-3.1, +3.1]" in text and text.endswith(other_metric_lines(sweep)[0]), text

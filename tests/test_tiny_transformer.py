@@ -88,6 +88,8 @@ def test_transformer_beats_its_baseline_and_int8_holds_on_every_target(kws_build
     model_dir, summary = kws_build
     fp32 = summary.reference_metrics["top1"]
     assert summary.reference_metrics["n_heldout"] == 2000
+    # keyword_top1's own sample count: the clips of the 10 keywords (not unknown or silence)
+    assert 1000 < summary.reference_metrics["n_keyword_clips"] < 2000
     assert fp32 > summary.baseline["small_cnn_top1"]
     for target in TARGETS:
         r = json.loads((model_dir / target / "int8" / "report.json").read_text())

@@ -37,14 +37,34 @@ def _feeds(model: str, eval_path: str | None, calib_path: str | None) -> list[di
             for i in np.linspace(0, n - 1, min(16, n)).astype(int)]
 
 
-def _other_metrics(row) -> dict[str, float]:
-    """Every number the model's evaluation gave besides the primary metric (face-id's open-set rates fall
-    while its top-1 holds), read from the artifact's report.json."""
+def _evaluation(row) -> dict:
+    """Every number the model's evaluation gave (face-id's open-set rates can fall while its top-1 holds), read
+    from the artifact's report.json."""
     import json
 
     metrics = json.loads((Path(row.path).parent / "report.json").read_text(encoding="utf-8"))["metrics"]
-    return {k: v for k, v in metrics.items()
-            if k not in (row.metric, "n_heldout") and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _other_metrics(metric: str, evaluation: dict) -> dict[str, float]:
+    """The evaluation without its primary metric and its sample counts."""
+    return {k: v for k, v in evaluation.items() if k != metric and not k.startswith("n_")}
+
+
+def _other_changes(model: str, base: dict, evaluation: dict) -> dict[str, list[float]]:
+    """95 % interval of each other proportion's change vs unpruned in points (+ = higher, whichever way is
+    better), for those the zoo model declares with their own sample counts; on the same samples as unpruned or
+    not at all."""
+    from edgekit.zoo import ZOO
+
+    out = {}
+    for p in ZOO[model].proportions if model in ZOO else ():
+        n = evaluation.get(p.count)
+        if p.name in evaluation and p.name in base and n and base.get(p.count) == n:
+            # drop_interval of a higher-is-better metric bounds base - value: the change's interval negated
+            lo, hi = Metric(p.name).drop_interval(evaluation[p.name], base[p.name], n)
+            out[p.name] = [-hi, -lo]
+    return out
 
 
 def _interleaved_latency(paths: list[str], feeds, threads: int) -> list[float]:
@@ -94,8 +114,9 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
                          "macs": p.get("macs", {}).get("after", base_macs),
                          "params": p.get("params", {}).get("after", base_params),
                          "sparsity": p.get("sparsity", {}).get("model_sparsity", 0.0),
-                         "n_evaluated": a.n_evaluated, "metrics": _other_metrics(a)})
+                         "n_evaluated": a.n_evaluated, "evaluation": _evaluation(a)})
     feeds = _feeds(model, eval_path, calib_path)
+    name = runs[0][1].model
     for job in jobs:
         mine = [r for r in rows if r["target"] == job.target.name and r["precision"] == job.precision]
         progress(f"sweep: interleaved latency on {job.target.runtime} ({job.target.name} {job.precision})")
@@ -104,13 +125,16 @@ def prune_sweep(model: str, jobs: list[Job], out_root: Path, method: str, ratios
             r["latency_median_ms"] = ms
         base = mine[0]
         for r in mine:
+            r["metrics"] = _other_metrics(r["metric"], r["evaluation"])
+            r["metrics_change_ci95"] = _other_changes(name, base["evaluation"], r["evaluation"]) if r is not base else {}
             r["speedup"] = round(base["latency_median_ms"] / r["latency_median_ms"], 3)
             r["gzip_ratio"] = round(base["gzip_bytes"] / r["gzip_bytes"], 3)
             if r["value"] is not None and base["value"] is not None:
                 r["delta"] = r["value"] - base["value"]
                 metric = Metric(r["metric"], r["unit"])  # its change's 95 % interval (proportions)
                 r["delta_ci95"] = metric.drop_interval(r["value"], base["value"], r["n_evaluated"])
-    name = runs[0][1].model
+    for r in rows:
+        del r["evaluation"]
     sweep = {"schema": "edgekit.prune-sweep/1", "model": name, "method": method, "ratios": [0.0, *ratios],
              "rows": rows, "latency": f"host, interleaved: {ROUNDS} rounds, median of round medians"}
     atomic_write_json(sweep_dir / "sweep.json", sweep)

@@ -9,6 +9,9 @@ from edgekit.reporting.metric import Metric, change_interval
 from edgekit.reporting.summary import format_table
 
 
+OTHERS_NOTE = "in brackets: a proportion's change in points, 95 % interval on the samples that metric counts"
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024:.0f} KiB"
 
@@ -31,27 +34,34 @@ def render_sweep(sweep: dict, charts: list[str] | None = None, markdown: bool = 
     table = format_table(heads, cells, markdown=markdown)
     others = other_metric_lines(sweep)
     if not markdown:
-        return "\n".join([table, *(["", "other metrics, unpruned -> pruned (no intervals: their sample counts "
-                                     "differ by metric):", *others] if others else [])])
+        return "\n".join([table, *(["", f"other metrics, unpruned -> pruned ({OTHERS_NOTE}):", *others]
+                                    if others else [])])
     lines = [f"# edgekit prune-sweep: {sweep['model']} ({sweep['method']})", "",
              f"- latency: {sweep['latency']}", "- accuracy: held-out data with each target's runtime; Δ with its "
              "95 % interval vs the unpruned model on the same samples", "", table, ""]
     if others:
-        lines += ["## Other metrics, unpruned -> pruned", "", *(f"- {line}" for line in others), ""]
+        lines += ["## Other metrics, unpruned -> pruned", "", f"({OTHERS_NOTE})", "",
+                  *(f"- {line}" for line in others), ""]
     lines += [f"![{c}]({c})" for c in charts or []]
     return "\n".join(lines) + "\n"
 
 
 def other_metric_lines(sweep: dict) -> list[str]:
-    """One line per pruned row: each of the model's other metrics, unpruned -> pruned."""
+    """One line per pruned row: each of the model's other metrics, unpruned -> pruned, and for a proportion with
+    a known sample count its change in points with the 95 % interval."""
     lines, base = [], {}
     for r in sweep["rows"]:
         key = (r["target"], r["precision"])
         if r["ratio"] == 0:
             base[key] = r.get("metrics") or {}
             continue
-        pairs = [f"{k} {base[key][k]:.4g} -> {v:.4g}" for k, v in (r.get("metrics") or {}).items()
-                 if k in base.get(key, {})]
+        pairs = []
+        for k, v in (r.get("metrics") or {}).items():
+            if k not in base.get(key, {}):
+                continue
+            ci = (r.get("metrics_change_ci95") or {}).get(k)
+            change = f" ({100 * (v - base[key][k]):+.2f} pt [{ci[0]:+.1f}, {ci[1]:+.1f}])" if ci else ""
+            pairs.append(f"{k} {base[key][k]:.4g} -> {v:.4g}{change}")
         if pairs:
             lines.append(f"{r['target']} {r['precision']} {r['ratio']:g}: " + ", ".join(pairs))
     return lines

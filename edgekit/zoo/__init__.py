@@ -16,6 +16,15 @@ from edgekit.errors import did_you_mean
 
 
 @dataclass(frozen=True)
+class Proportion:
+    """One of the other proportions a model's evaluate() returns, with the key under which evaluate() returns the
+    number of samples it is measured on: prune-sweep gives its change a 95 % interval from that count."""
+
+    name: str
+    count: str
+
+
+@dataclass(frozen=True)
 class ZooModel:
     name: str
     package: str  # edgekit.zoo.<package>: .model (load_model, calibration_inputs, heldout_inputs, evaluate,
@@ -30,6 +39,7 @@ class ZooModel:
     primary_is_classes: bool = True  # False: the primary output holds values (a forecast), not class scores
     metric_unit: str = "proportion"  # a proportion is compared in points; anything else in relative %
     higher_is_better: bool = True
+    proportions: tuple[Proportion, ...] = ()  # besides the primary metric
 
     def _mod(self):
         """The workstation side (Keras, data)."""
@@ -110,6 +120,10 @@ ZOO: dict[str, ZooModel] = {
             metric_doc="top-1 identification on 160 held-out images; open-set enrol/reject on 4 unseen people",
             primary_output="logits",
             weights="face_id.weights.h5",
+            proportions=(Proportion("embedding_top1", "n_heldout"),
+                         Proportion("false_reject_rate", "n_heldout"),
+                         Proportion("stranger_reject_rate", "n_strangers"),
+                         Proportion("enrolled_unseen_top1", "n_unseen_probes")),
         ),
         ZooModel(
             name="lstm-forecast",
@@ -137,6 +151,8 @@ ZOO: dict[str, ZooModel] = {
             metric_doc="whole-plate exact match and per-character accuracy on 1,000 held-out rendered plates",
             primary_output="chars",
             weights="plate_ocr.weights.h5",
+            # the 7 characters of one plate are not independent samples: their interval counts plates (wider)
+            proportions=(Proportion("char_accuracy", "n_heldout"), Proportion("province_accuracy", "n_heldout")),
         ),
         ZooModel(
             name="tiny-transformer",
@@ -149,6 +165,7 @@ ZOO: dict[str, ZooModel] = {
             metric_doc="top-1 over 12 classes on 2,000 clips by 19 voices never heard in training, next to a small CNN",
             primary_output="logits",
             weights="tiny_transformer.weights.h5",
+            proportions=(Proportion("keyword_top1", "n_keyword_clips"),),
         ),
         ZooModel(
             name="dqn-cartpole",

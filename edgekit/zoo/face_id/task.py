@@ -80,4 +80,7 @@ def evaluate(predict: Predict, data: dict, threshold: float | None = None) -> di
         "stranger_reject_rate": float(np.mean(~stranger_accepted)),
         "enrolled_unseen_top1": float(np.mean((pred_u == person[~enrol]) & acc_u)),
         "threshold": float(threshold),
+        # the samples behind the two open-set rates (n_heldout, first, counts the others)
+        "n_strangers": int(len(emb_unseen)),
+        "n_unseen_probes": int(np.sum(~enrol)),
     }

@@ -29,4 +29,4 @@ def evaluate(predict: Predict, data: dict) -> dict[str, float]:
     pred = predict({INPUT: x})[OUTPUT].argmax(-1)
     kw = y < len(KEYWORDS)
     return {"top1": float(np.mean(pred == y)), "keyword_top1": float(np.mean(pred[kw] == y[kw])),
-            "n_heldout": int(len(y))}
+            "n_heldout": int(len(y)), "n_keyword_clips": int(np.sum(kw))}
