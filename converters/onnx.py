@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit._heartbeat import fed
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, summarize
@@ -304,7 +305,10 @@ class _Reader:
         self._items = iter([{k: as_model_input(v[i : i + 1]) for k, v in calibration.items()} for i in range(n)])
 
     def get_next(self):
-        return next(self._items, None)
+        item = next(self._items, None)
+        if item is not None:
+            fed()
+        return item
 
 
 def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float_layers: tuple[str, ...] = (),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit._heartbeat import Counted
 from edgekit._lazy import require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, Backend, ExportSpec, Start
 from edgekit.errors import ConversionError, UsageError, summarize
@@ -128,7 +129,7 @@ def _nncf_int8(model, spec: ExportSpec, options: OpenVINOOptions):
         advanced = AdvancedQuantizationParameters(activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
     ignored = _ignored_scope(nncf, model, spec.float_layers) if spec.float_layers else None
     transformer = options.model_type == "transformer" or (options.model_type == "auto" and has_attention(model))
-    return nncf.quantize(model, nncf.Dataset(items), subset_size=len(items), ignored_scope=ignored,
+    return nncf.quantize(model, nncf.Dataset(Counted(items)), subset_size=len(items), ignored_scope=ignored,
                          fast_bias_correction=options.fast_bias_correction, advanced_parameters=advanced,
                          model_type=nncf.ModelType.TRANSFORMER if transformer else None)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit._fs import atomic_write_bytes
+from edgekit._heartbeat import fed
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, as_model_input
 from edgekit.errors import ConversionError, UsageError, summarize
@@ -231,6 +232,7 @@ def saved_model_to_tflite(saved_model: Path, precision: str, calibration: dict[s
 
         def representative():
             for i in range(n):
+                fed()
                 yield {k: as_model_input(calibration[k][i : i + 1]) for k in names}
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

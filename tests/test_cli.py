@@ -121,3 +121,22 @@ def test_a_long_step_says_it_is_still_running():
     count = len(lines)
     time.sleep(0.12)
     assert len(lines) == count  # stops with the step
+
+
+def test_a_calibration_heartbeat_says_which_sample_and_pass():
+    import time
+
+    from edgekit._heartbeat import Counted, fed, heartbeat
+
+    lines = []
+    fed()  # outside a heartbeat: counted nowhere
+    with heartbeat(lines.append, "converting to tflite", every=0.04, samples=4):
+        time.sleep(0.1)
+        assert list(Counted(["a", "b", "c"])) == ["a", "b", "c"]
+        time.sleep(0.12)
+        for _ in range(3):
+            fed()  # a second pass (a float-layer search trial)
+        time.sleep(0.12)
+    assert lines[0] == "converting to tflite: still running (0 s)", lines
+    assert "converting to tflite: still running (0 s; calibration sample 3 of 4)" in lines, lines
+    assert lines[-1] == "converting to tflite: still running (0 s; calibration sample 2 of 4, pass 2)", lines

@@ -17,9 +17,22 @@ def _jobs(target, precision):
     return plan_jobs([load_target(target)], precision, every=False)
 
 
-def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model):
+def _calibration_lines(lines: list[str], fmt: str, n: int) -> list[str]:
+    """The heartbeat lines of one conversion that say which calibration sample its quantizer is at."""
+    import re
+
+    pattern = re.compile(rf": converting to {fmt}: still running \(\d+ s; (calibration sample (\d+) of {n}"
+                         rf"|{n} of {n} calibration samples fed)(, pass \d+)?\)")
+    return [line for line in lines if pattern.search(line)]
+
+
+def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model, monkeypatch):
+    monkeypatch.setattr("edgekit._heartbeat.EVERY_SECONDS", 0.002)  # beat often enough to see NNCF calibrate
+    lines = []
     summary = convert(str(user_model["keras"]), _jobs("intel-core-ultra-npu", None), tmp_path,
-                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
+                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]), progress=lines.append)
+    n = len(np.load(user_model["calib"])["pixels"])
+    assert _calibration_lines(lines, "openvino-ir", n), lines
     (row,) = summary.artifacts
     assert row.precision == "int8"  # the NPU target's default
     assert summary.reference_metrics["top1"] == user_model["top1"]
@@ -29,9 +42,12 @@ def test_keras_to_openvino_int8_for_the_npu(tmp_path, user_model):
     assert meta["inputs"] == [{"name": "pixels", "shape": [1, 8, 8, 1], "dtype": "float32"}]
 
 
-def test_saved_model_to_tflite_int8(tmp_path, user_model):
+def test_saved_model_to_tflite_int8(tmp_path, user_model, monkeypatch):
+    monkeypatch.setattr("edgekit._heartbeat.EVERY_SECONDS", 0.002)
+    lines = []
     summary = convert(str(user_model["saved_model"]), _jobs("raspberry-pi-4", "int8"), tmp_path,
-                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]))
+                      calib_path=str(user_model["calib"]), eval_path=str(user_model["eval"]), progress=lines.append)
+    assert _calibration_lines(lines, "tflite", len(np.load(user_model["calib"])["pixels"])), lines
     (row,) = summary.artifacts
     assert abs(row.value - user_model["top1"]) <= 0.02
     s = open_session(row.path)
@@ -48,11 +64,14 @@ def _litert_int8_input_dtype(path) -> str:
     return "float32" if speed["chosen"] == "dynamic-range" else "int8"
 
 
-def test_onnx_to_jetson_fp16_and_npu_int8(tmp_path, user_model, user_onnx):
-    jobs = _jobs("jetson-orin-nano", "fp16") + _jobs("intel-core-ultra-npu", "int8")
+def test_onnx_to_jetson_fp16_int8_and_npu_int8(tmp_path, user_model, user_onnx, monkeypatch):
+    monkeypatch.setattr("edgekit._heartbeat.EVERY_SECONDS", 0.002)  # ONNX Runtime's calibration, counted
+    lines = []
+    jobs = _jobs("jetson-orin-nano", "fp16") + _jobs("jetson-orin-nano", "int8") + _jobs("intel-core-ultra-npu", "int8")
     summary = convert(str(user_onnx), jobs, tmp_path, calib_path=str(user_model["calib"]),
-                      eval_path=str(user_model["eval"]))
-    assert summary.source["kind"] == "onnx"
+                      eval_path=str(user_model["eval"]), progress=lines.append)
+    assert _calibration_lines(lines, "onnx", len(np.load(user_model["calib"])["pixels"])), lines
+    assert len(summary.artifacts) == 3 and summary.source["kind"] == "onnx"
     for row in summary.artifacts:
         assert abs(row.value - user_model["top1"]) <= 0.02, row
         assert row.top1_agreement >= 0.95

@@ -255,10 +255,11 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
     """Build one (target, precision) artifact, verify it with the target's runtime in a staging directory and
     move it into build/<model>/<target>/<precision>/ only when everything succeeded."""
     t, data = job.target, run.data
-    progress(f"converting to {t.format}" + (f" (calibrating on {len(next(iter(data.calibration.values())))} samples)"
-                                            if job.precision in CALIBRATED and data.calibration else ""))
+    n_calibration = len(next(iter(data.calibration.values()))) if job.precision in CALIBRATED and data.calibration \
+        else None
+    progress(f"converting to {t.format}" + (f" (calibrating on {n_calibration} samples)" if n_calibration else ""))
     builder.progress = progress
-    with heartbeat(progress, f"converting to {t.format}"):
+    with heartbeat(progress, f"converting to {t.format}", samples=n_calibration):
         built = builder.build(t.format, job.precision)
     with staged_directory(run.model_dir / t.name / job.precision) as stage:
         for f in built.iterdir():
