@@ -34,6 +34,10 @@ class InputFileError(EdgekitError):
     """A file the user gave is missing, unreadable, corrupt or of the wrong shape."""
 
 
+class OutputError(EdgekitError):
+    """A destination the user named cannot be written: read-only, full, or not a directory."""
+
+
 class DataError(EdgekitError):
     """Calibration / evaluation / training data does not match the model."""
 

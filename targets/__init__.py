@@ -45,6 +45,21 @@ _REQUIRED = {f.name for f in fields(Target)} - {"source"} - _OPTIONAL
 _RETIRED = {"static_batch": "every target compiles a static batch of 1 (edgekit 0.1 never read this key)"}
 
 
+SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# each key's TOML type: a wrong one would otherwise fail at the end of a conversion (threads = "four")
+_TYPES = {"name": str, "description": str, "runtime": str, "format": str, "precisions": list, "default_precision": str,
+          "arch": str, "threads": int, "devices": list, "device_requirements": list}
+_KIND_TEXT = {str: "a string", int: "a whole number of at least 1", list: "a list of strings"}
+
+
+def _is(value, kind) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if kind is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
 def _parse(data: dict, source: str) -> Target:
     retired = sorted(set(data) & set(_RETIRED))
     if retired:
@@ -61,8 +76,20 @@ def _parse(data: dict, source: str) -> Target:
             got=f"keys {sorted(data)}",
             tip=f"Allowed keys: {', '.join(sorted(_REQUIRED | _OPTIONAL))}.",
         )
+    for key, kind in _TYPES.items():
+        value = data.get(key)
+        if key in data and not _is(value, kind):
+            raise InputFileError(f"Target file {source}: '{key}' must be {_KIND_TEXT[kind]}.",
+                                 got=f"{key} = {value!r} ({type(value).__name__})",
+                                 tip="Write it as in the shipped targets (`edgekit targets --json`).")
+    if "name" in data and not SLUG.fullmatch(data["name"]):
+        raise InputFileError(f"Target file {source}: 'name' names build directories, so it is a plain name.",
+                             got=f"name = {data['name']!r}",
+                             tip="Use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit "
+                             "(e.g. \"my-board\").")
     for key in sorted(_OPTIONAL & set(data)):
-        if not re.fullmatch(r"\d+\.\d+", str(data[key])):
+        # a string: TOML reads python = 3.10 as the float 3.1
+        if not (isinstance(data[key], str) and re.fullmatch(r"\d+\.\d+", data[key])):
             raise InputFileError(f"Target file {source}: '{key}' is a version like \"3.11\" or \"2.36\".",
                                  got=f"{key} = {data[key]!r}", tip=f"Write {key} = \"MAJOR.MINOR\".")
     missing = sorted(_REQUIRED - set(data))
@@ -108,6 +135,12 @@ def _load_file(path: Path) -> Target:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputFileError("Target file not found.", got=str(path), tip="Check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"Target file {path} is not UTF-8 text (TOML is UTF-8).", got=f"{exc.reason} at byte "
+                             f"{exc.start}", tip="Save it as UTF-8.") from exc
+    except OSError as exc:
+        raise InputFileError(f"Cannot read target file {path} ({exc.strerror or exc}).", got=str(path),
+                             tip="Check the path and its permissions.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"Target file {path} is not valid TOML: {exc}.", got=str(path)) from exc
     return _parse(data, str(path))

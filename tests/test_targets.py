@@ -109,3 +109,40 @@ def _write(tmp_path, text: str):
     f.write_text(text)
     return f
 
+
+
+@pytest.mark.parametrize("line, message, got", [
+    ('threads = "four"', "'threads' must be a whole number of at least 1", "threads = 'four' (str)"),
+    ("threads = 0", "'threads' must be a whole number of at least 1", "threads = 0 (int)"),
+    ('devices = "CPU"', "'devices' must be a list of strings", "devices = 'CPU' (str)"),
+    ("precisions = [16]", "'precisions' must be a list of strings", "precisions = [16] (list)"),
+    ('name = "../../../../elsewhere/escaped"', "'name' names build directories, so it is a plain name",
+     "name = '../../../../elsewhere/escaped'"),
+    ('name = "My Board"', "so it is a plain name", "name = 'My Board'"),
+    ("python = 3.10", "'python' is a version like", "python = 3.1"),
+])
+def test_target_values_are_checked_when_the_file_is_read(tmp_path, line, message, got):
+    """A wrong type once failed at the very end of a conversion (`threads = "four"`); a name is a directory name."""
+    key = line.split(" = ")[0]
+    text = "\n".join(line if row.startswith(f"{key} = ") else row for row in GOOD.splitlines())
+    with pytest.raises(InputFileError) as e:
+        load_target(str(_write(tmp_path, text if f"{key} = " in GOOD else text + f"\n{line}\n")))
+    assert message in e.value.message and e.value.got == got, (e.value.message, e.value.got)
+
+
+def test_a_target_file_that_is_not_utf8_is_one_clear_error(tmp_path):
+    f = tmp_path / "latin1.toml"
+    f.write_bytes(GOOD.replace("test board", "caf\xe9 board").encode("latin-1"))
+    with pytest.raises(InputFileError, match="is not UTF-8 text"):
+        load_target(str(f))
+
+
+def test_a_target_name_cannot_write_outside_out(tmp_path):
+    from tests.conftest import run_cli
+
+    evil = _write(tmp_path, GOOD.replace('name = "my-board"', 'name = "../../escaped"'))
+    (tmp_path / "escaped").mkdir()
+    (tmp_path / "escaped" / "keep.txt").write_text("mine")
+    r = run_cli("convert", str(tmp_path / "model.keras"), "--target", str(evil), "--out", str(tmp_path / "o" / "b"))
+    assert r.returncode == 2 and "so it is a plain name" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "escaped" / "keep.txt").read_text() == "mine" and not (tmp_path / "o").exists()

@@ -22,15 +22,21 @@ def status(root: Path) -> dict:
     if active and (root / "releases" / active / "manifest.json").is_file():
         manifest = json.loads((root / "releases" / active / "manifest.json").read_text(encoding="utf-8"))
     return {"root": str(root), "current": active, "releases": releases,
-            "app": manifest and manifest["app"], "target": manifest and manifest["target"],
-            "precision": manifest and manifest["precision"]}
+            **{k: manifest.get(k) if isinstance(manifest, dict) else None for k in ("app", "target", "precision")}}
 
 
 def activate(root: Path, release: str) -> dict:
-    """Move staging/<release> to releases/<release> (after verifying it) and point ``current`` at it."""
+    """Move staging/<release> to releases/<release> (after verifying all of it: every file's sha256, and that
+    the manifest has what the device needs) and point ``current`` at it. The switch is the last step: when
+    anything before it fails, ``current`` still names the release that ran before."""
     root = Path(root)
     if "/" in release or release in ("", ".", ".."):
         raise InputFileError("Bad release id.", got=release)
+    current = root / "current"
+    if current.exists() and not current.is_symlink():
+        raise InputFileError(f"{current} is not the link edgekit switches between releases, so nothing was changed.",
+                             got=f"a {'directory' if current.is_dir() else 'file'} at {current}",
+                             tip="Move it away (it is not an edgekit release), then flash again.")
     staged, final = root / "staging" / release, root / "releases" / release
     if staged.is_dir():
         verify_tree(staged)
@@ -38,14 +44,19 @@ def activate(root: Path, release: str) -> dict:
             shutil.rmtree(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, final)
-    elif not final.is_dir():
+    elif final.is_dir():
+        verify_tree(final)  # activated before (a rollback): still intact?
+    else:
         raise InputFileError("Nothing to activate: the release was never uploaded.", got=str(staged))
-    verify_tree(final)
     link = root / f".current.{os.getpid()}"
     if link.is_symlink():
         link.unlink()
     os.symlink(f"releases/{release}", link)
-    os.replace(link, root / "current")  # rename(2): readers see the old or the new release, never neither
+    try:
+        os.replace(link, current)  # rename(2): readers see the old or the new release, never neither
+    finally:
+        if link.is_symlink():
+            link.unlink()
     _prune(root, release)
     return status(root)
 

@@ -75,7 +75,7 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
     if as_json:
         from edgekit.remote.flash import check_bundle
 
-        manifest, _ = check_bundle(out)
+        manifest = check_bundle(out)
         _echo_json({"bundle": str(out), "app": manifest["app"], "model": manifest["model"], "target": target.name,
                     "precision": precision, "size_bytes": size, "sha256": digest, "with_wheels": bool(with_wheels)})
         return

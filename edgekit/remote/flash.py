@@ -12,14 +12,13 @@ runtime requirements (from the bundle's wheels when it has them).
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit._heartbeat import heartbeat
-from edgekit.bundle._tar import read_checked, write_tree
-from edgekit.bundle.manifest import MANIFEST, check_files, sha256_bytes
+from edgekit.bundle._tar import unpack_checked
+from edgekit.bundle.manifest import sha256_stream
 from edgekit.errors import InputFileError
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport
@@ -35,29 +34,22 @@ class FlashResult:
 
 
 def release_id(bundle: Path) -> str:
-    return sha256_bytes(Path(bundle).read_bytes())[:16]
+    with open(bundle, "rb") as fh:
+        return sha256_stream(fh.read)[:16]
 
 
-def check_bundle(bundle: Path) -> tuple[dict, dict[str, bytes]]:
+def check_bundle(bundle: Path) -> dict:
+    """The bundle's manifest, after checking all of it (edgekit.bundle._tar.unpack_checked) without writing."""
     bundle = Path(bundle)
     if not bundle.is_file():
         raise InputFileError("The bundle does not exist.", got=str(bundle),
                              tip="Make one with `edgekit package <app> --target <target>`.")
-    files = read_checked(bundle)
-    if MANIFEST not in files:
-        raise InputFileError("The bundle has no manifest.json.", got=str(bundle),
-                             tip="Package it again with `edgekit package`.")
-    try:
-        manifest = json.loads(files[MANIFEST])
-    except ValueError as exc:
-        raise InputFileError("The bundle's manifest.json is not valid JSON.", got=str(bundle)) from exc
-    check_files(manifest, files, str(bundle))
-    return manifest, files
+    return unpack_checked(bundle)
 
 
 def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: int | None = None,
           progress=lambda msg: None) -> FlashResult:
-    manifest, files = check_bundle(bundle)
+    manifest = check_bundle(bundle)
     release = release_id(bundle)
     t = Transport(device)
     root = device.path
@@ -67,8 +59,8 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
     changed = current.rsplit("/", 1)[-1] != release
     if changed:
         with tempfile.TemporaryDirectory(prefix="edgekit-flash-") as tmp:
-            write_tree(Path(tmp) / release, files)
-            progress(f"{device.name}: uploading release {release} ({len(files)} files)")
+            unpack_checked(bundle, Path(tmp) / release)
+            progress(f"{device.name}: uploading release {release} ({len(manifest['files']) + 1} files)")
             t.sync(Path(tmp) / release, f"{root}/staging/{release}", bwlimit_kbps)
         progress(f"{device.name}: verifying and switching to {release}")
         staged_py = ["env", f"PYTHONPATH={root}/staging/{release}/lib", device.python]
