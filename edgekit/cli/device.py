@@ -15,7 +15,8 @@ from edgekit.formats import PRECISIONS
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout (progress stays on stderr).")
 _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), default=None,
-                          help="Device inventory TOML (default ./edgekit-devices.toml) naming devices.")
+                          help="Device inventory TOML naming devices (default: $EDGEKIT_INVENTORY, else "
+                          "~/.config/edgekit/devices.toml; never a file in the current directory unless named).")
 
 
 @click.command()
@@ -89,9 +90,9 @@ def _echo_json(doc) -> None:
 
 
 def _devices(specs: tuple[str, ...], inventory):
-    from edgekit.remote.address import resolve_device
+    from edgekit.remote.address import distinct, resolve_device
 
-    return [resolve_device(s, inventory) for s in specs]
+    return distinct([resolve_device(s, inventory) for s in specs])
 
 
 def _each(devices, work):
