@@ -104,6 +104,50 @@ def test_report_diff_flags_regressions(run, tmp_path):
     assert r.returncode != 0 and "Not an edgekit report" in r.stderr and "Traceback" not in r.stderr
 
 
+
+def _broken(doc: dict, how: str) -> str:
+    doc = copy.deepcopy(doc)
+    if how == "no artifacts key":
+        del doc["artifacts"]
+    elif how == "mistyped latency":
+        doc["artifacts"][0]["latency_median_ms"] = "fast"
+    elif how == "NaN":
+        return json.dumps(doc).replace(json.dumps(doc["artifacts"][0]["value"]), "NaN", 1)
+    elif how == "Infinity":
+        return json.dumps(doc).replace(json.dumps(doc["artifacts"][0]["latency_median_ms"]), "Infinity", 1)
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("no artifacts key", "does not match its schema (edgekit.convert-summary/1), so it is not compared"),
+    ("mistyped latency", "artifacts/0/latency_median_ms: 'fast' is not of type 'number'"),
+    ("NaN", "NaN is not a number a report can hold"),
+    ("Infinity", "Infinity is not a number a report can hold"),
+])
+def test_a_damaged_report_is_refused_by_its_schema(run, tmp_path, how, message):
+    """A valid tag with missing or mistyped fields once ended in `unexpected KeyError`; NaN read as "worse by inf"."""
+    model_dir, summary = run
+    # not *.json: the session's own schema check (conftest) would flag it
+    (tmp_path / "head.damaged").write_text(_broken(summary, how))
+    r = run_cli("report", str(model_dir), str(tmp_path / "head.damaged"), "--fail-on-regression")
+    assert r.returncode == 2 and message in r.stderr and "TIP: " in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+
+
+def test_a_head_missing_artifacts_is_a_regression(run, tmp_path):
+    """A head run that built nothing passed --fail-on-regression: every artifact it lacks is a regression."""
+    model_dir, summary = run
+    head = {**copy.deepcopy(summary), "artifacts": []}
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    r = run_cli("report", str(model_dir), str(tmp_path / "head.json"), "--fail-on-regression")
+    assert r.returncode == 6 and f"ERROR: {len(summary['artifacts'])} regression(s)" in r.stderr, r.stdout + r.stderr
+    first = summary["artifacts"][0]
+    assert f"REGRESSION {first['target']} {first['precision']}: in the base, missing from the head" in r.stdout
+    # an artifact only the head has is new, not a regression
+    r = run_cli("report", str(tmp_path / "head.json"), str(model_dir), "--fail-on-regression")
+    assert r.returncode == 0 and "no regressions" in r.stdout, r.stdout + r.stderr
+
+
 TOP1 = Metric("top1")
 
 

@@ -32,10 +32,24 @@ def load_report(path: str | Path) -> tuple[dict, str]:
         raise InputFileError("Report not found.", got=str(path),
                              tip="Pass a report.json / summary.json, or a convert output directory like build/face-id.")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InputFileError("Not a JSON report.", got=f"{p}: {exc}") from exc
-    return doc, kind_of(doc, str(p))
+        raise InputFileError("Not a JSON report.", got=f"{p}: {exc}",
+                             tip="Pass a report.json / summary.json written by edgekit.") from exc
+    kind = kind_of(doc, str(p))
+    from edgekit.reporting.schema import errors
+
+    wrong = errors(doc)
+    if wrong:
+        raise InputFileError(f"The report does not match its schema ({doc['schema']}), so it is not compared.",
+                             got=f"{p}: {'; '.join(wrong[:3])}{' …' if len(wrong) > 3 else ''}",
+                             tip="It was edited or truncated; write it again with the edgekit command that made it.")
+    return doc, kind
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON; a report holding one ("worse by inf pt") is refused."""
+    raise ValueError(f"{name} is not a number a report can hold")
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,8 @@ def diff_reports(base_path: str | Path, head_path: str | Path, tol: Tolerances =
                 regressions.append(f"{key}: {field} {getattr(a, field):.4g} -> {getattr(b, field):.4g} "
                                    f"(+{change:.1f} %, tolerance {limit:g} %)")
         rows.append(row)
+    # an artifact the base had and the head lacks is a regression: a head that built nothing must not pass CI
+    regressions += [f"{key}: in the base, missing from the head" for key in a_rows if key not in b_rows]
     unmatched = sorted(set(a_rows) ^ set(b_rows))
     return {"schema": DIFF_SCHEMA, "kind": kind_a, "base": str(base_path), "head": str(head_path), "rows": rows,
             "regressions": regressions, "unmatched": unmatched}

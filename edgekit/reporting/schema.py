@@ -36,8 +36,9 @@ def kind_of(report: dict, where: str = "the report") -> str:
 
 def errors(report: dict) -> list[str]:
     """Every way ``report`` departs from its schema, as 'path: message' lines (empty when valid)."""
-    import jsonschema
+    from edgekit._lazy import require
 
+    jsonschema = require("jsonschema", purpose="Checking a report against edgekit's schema")
     kind = kind_of(report)
     root = document()
     schema = {"$schema": root["$schema"], "$defs": root["$defs"], "$ref": f"#/$defs/{kind}"}
