@@ -9,12 +9,12 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgekit._fs import scratch_directory
 from edgekit._heartbeat import fed
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, Backend, ExportSpec, Start, as_model_input
@@ -112,9 +112,38 @@ def saved_model_to_onnx(saved_model: Path, input_names: list[str], dst: Path) ->
                               tip="Run with --debug for the tf2onnx log.") from exc
     _drop_captured_inputs(model, input_names)
     _split_extra_conv_biases(model)
+    # "converted from b'__inference_serve_8300'": TF's per-process function counter, different on every run
+    model.graph.doc_string = ""
+    _stable_names(model.graph)
     onnx = require("onnx", purpose="Writing ONNX models")
     onnx.save(model, str(dst))
     return dst
+
+
+_TF2ONNX_SUFFIX = re.compile(r"__(\d+)(?=(:\d+)?$)")
+
+
+def _stable_names(graph) -> None:
+    """tf2onnx names what it inserts <name>__<N> from a process-wide counter (BiasAdd__7 in one conversion,
+    BiasAdd__18 in the next of the same process, and one more on a process's first): each N becomes its order of
+    first appearance, in every node, tensor and initializer name alike, so the same model always gives the same
+    graph. The graph's inputs and outputs keep their names."""
+    kept = {v.name for v in [*graph.input, *graph.output]}
+    numbers: dict[str, str] = {}
+
+    def stable(name: str) -> str:
+        match = _TF2ONNX_SUFFIX.search(name)
+        if not match or name in kept:
+            return name
+        new = numbers.setdefault(match.group(1), str(len(numbers) + 1))
+        return name[:match.start(1)] + new + name[match.end(1):]
+
+    for node in graph.node:
+        node.input[:] = [stable(n) for n in node.input]
+        node.output[:] = [stable(n) for n in node.output]
+        node.name = stable(node.name)
+    for tensor in [*graph.initializer, *graph.value_info]:
+        tensor.name = stable(tensor.name)
 
 
 def _drop_captured_inputs(model, input_names: list[str]) -> None:
@@ -322,7 +351,7 @@ def onnx_to_int8(src: Path, dst: Path, calibration: dict[str, np.ndarray], float
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     src, dst = Path(src).resolve(), Path(dst).resolve()
-    with tempfile.TemporaryDirectory(prefix="edgekit-ortq-") as tmp:
+    with scratch_directory("edgekit-ortq-") as tmp:
         src = _at_least_opset(src, Path(tmp) / "opset.onnx", QDQ_OPSET)
         pre = Path(tmp) / "pre.onnx"
         cwd = os.getcwd()

@@ -4,6 +4,7 @@ fp32, fp16 weights, or int8 by NNCF post-training quantization."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,12 @@ def to_openvino_ir(src: Path, dst_xml: Path, spec: ExportSpec, options: OpenVINO
     try:
         model = ov.convert_model(str(src))
         model.reshape({name: list(shape) for name, shape in spec.input_shapes.items()})
+        # ovc records the path it read, here a random temp directory: identical inputs must give identical IRs
+        # (and the workstation's TMPDIR has no business in a bundle)
+        if model.has_rt_info(["conversion_parameters", "input_model"]):
+            model.set_rt_info(Path(src).name, ["conversion_parameters", "input_model"])
+        kept = _source_names(src)
+        _stable_names(model, kept)
     except Exception as exc:
         raise ConversionError(f"OpenVINO conversion failed: {summarize(exc)}", got=str(src),
                               tip="Run with --debug for the full log.") from exc
@@ -109,9 +116,45 @@ def to_openvino_ir(src: Path, dst_xml: Path, spec: ExportSpec, options: OpenVINO
     elif spec.precision not in ("fp32", "fp16"):  # targets are checked against FORMATS; this guards the API
         raise UsageError("OpenVINO IR is written at fp32, fp16 or int8 (NNCF quantizes activations to 8 bits).",
                          got=f"precision {spec.precision}", tip="Pick int8 or fp16 for OpenVINO targets.")
+    _stable_names(model, kept)  # NNCF's new nodes are named from the same counter
     # save_model compresses weights to fp16 unless told otherwise: only the fp16 artifact should be.
     ov.save_model(model, str(dst_xml), compress_to_fp16=(spec.precision == "fp16"))
     return dst_xml
+
+
+_AUTO_NAME = re.compile(r"([A-Z][A-Za-z0-9]*)_(\d+)(?=$|/)")
+
+
+def _stable_names(model, kept: frozenset[str] = frozenset()) -> None:
+    """OpenVINO names a node it creates <Type>_<N> from a process-wide counter (Constant_31 in one conversion,
+    Constant_65980 in the next of the same process), and nodes derived from it carry that name (Transpose_391 on
+    the Add it was fused into, Convolution_35/fq_weights_1): each such leading <Type>_<N> becomes <Type>_<k>, k
+    counted in graph order, so the same model always gives the same IR. Names in ``kept`` (an ONNX source's own
+    node names) and inputs/outputs are left as they are."""
+    renamed: dict[str, str] = {}
+    taken = set(kept)
+    for op in model.get_ordered_ops():
+        name = op.get_friendly_name()
+        match = _AUTO_NAME.match(name)
+        if op.get_type_name() in ("Parameter", "Result") or not match or match.group(0) in kept or name in kept:
+            continue
+        token = match.group(0)
+        if token not in renamed:
+            k = len(renamed)
+            while f"{match.group(1)}_{k}" in taken:
+                k += 1
+            renamed[token] = f"{match.group(1)}_{k}"
+            taken.add(renamed[token])
+        op.set_friendly_name(renamed[token] + name[len(token):])
+
+
+def _source_names(src: Path) -> frozenset[str]:
+    """An ONNX source's node names (a user's graph may name nodes Relu_1 itself)."""
+    if Path(src).suffix != ".onnx":
+        return frozenset()
+    import onnx
+
+    return frozenset(n.name for n in onnx.load(str(src), load_external_data=False).graph.node)
 
 
 def _nncf_int8(model, spec: ExportSpec, options: OpenVINOOptions):

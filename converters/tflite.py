@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit._fs import atomic_write_bytes
+from edgekit._fs import atomic_write_bytes, scratch_directory
 from edgekit._heartbeat import fed
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import SAVED_MODEL, TORCH_PROGRAM, Backend, ExportSpec, Start, as_model_input
@@ -129,7 +129,6 @@ def torch_program_to_tflite(program: Path, precision: str, calibration: list[dic
     """litert-torch (Google's PyTorch -> LiteRT converter) writes fp32; AI Edge Quantizer (the LiteRT quantizer
     litert-torch itself uses) makes fp16 weights or static int8 of it (int8 input and output, as the TensorFlow route
     writes; the runtime layer (de)quantizes them from the scales in the file)."""
-    import tempfile
 
     torch = require("torch", purpose="Converting PyTorch models")
     litert_torch = require("litert_torch", purpose="Converting PyTorch models to LiteRT")
@@ -138,7 +137,7 @@ def torch_program_to_tflite(program: Path, precision: str, calibration: list[dic
     loaded = torch.export.load(str(program))
     try:
         edge_model = litert_torch.convert(loaded.module(), sample_kwargs=zero_inputs(program_inputs(loaded)))
-        with tempfile.TemporaryDirectory(prefix="edgekit-litert-") as tmp:
+        with scratch_directory("edgekit-litert-") as tmp:
             edge_model.export(f"{tmp}/model.tflite")
             fp32 = Path(f"{tmp}/model.tflite").read_bytes()
     except Exception as exc:

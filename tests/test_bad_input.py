@@ -86,7 +86,24 @@ def test_calibration_file_that_is_not_npz(tmp_path, user_model):
     (tmp_path / "c.npz").write_text("hello")
     err = _fails(tmp_path / "o", str(user_model["keras"]), "--target", "raspberry-pi-5", "--calib",
                  str(tmp_path / "c.npz"))
-    assert "is not a readable .npz archive" in err
+    assert "is not an .npz archive (a zip of .npy arrays). Got: " in err and "(starts with b'hello')" in err
+    # numpy's own words for a text file ("pickled data ... allow_pickle") would mislead
+    assert "pickle" not in err
+
+
+def test_a_raw_npy_and_an_empty_npz_are_named_as_such(tmp_path, user_model):
+    import numpy as np
+
+    x = np.load(user_model["calib"])["pixels"]
+    np.save(tmp_path / "raw.npy", x)
+    (tmp_path / "raw.npy").rename(tmp_path / "raw.npz")
+    err = _fails(tmp_path / "o", str(user_model["keras"]), "--target", "raspberry-pi-5", "--calib",
+                 str(tmp_path / "raw.npz"))
+    assert "is a single .npy array, not an .npz archive of arrays by input name" in err
+    np.savez(tmp_path / "empty.npz", pixels=x[:0])
+    err = _fails(tmp_path / "o", str(user_model["keras"]), "--target", "raspberry-pi-5", "--precision", "fp32",
+                 "--eval", str(tmp_path / "empty.npz"))
+    assert "The evaluation data file holds no samples. Got: " in err and "pixels shape=(0, 8, 8, 1)" in err
 
 
 def test_missing_optional_dependency_names_the_extra(tmp_path):

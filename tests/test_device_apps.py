@@ -582,3 +582,25 @@ def test_a_bundle_for_another_python_is_refused_before_the_device_changes(sshd, 
     assert r.returncode == 5, r.stdout + r.stderr
     assert "The bundle is for Python ==3.10.*; device 'box' runs Python 3.11" in r.stderr, r.stderr
     assert not (tmp_path / "box" / "current").exists() and not list((tmp_path / "box" / "staging").iterdir())
+
+
+def test_run_with_nothing_flashed_or_no_numpy_is_one_clear_error(tmp_path, bundles):
+    """`run` on a device never flashed printed Python's raw "can't open file"; with a device Python lacking numpy it
+    streamed a raw traceback (profile already said what to do)."""
+    r = run_cli("run", f"local:{tmp_path / 'empty'}", "--demo")
+    assert r.returncode == 2 and "ERROR: Nothing is flashed in " in r.stderr and "TIP: edgekit flash" in r.stderr
+    assert "Traceback" not in r.stderr and "can't open file" not in r.stderr, r.stderr
+    bare = tmp_path / "bare"  # a Python without numpy, as Debian's python3 is
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    inv = tmp_path / "inv.toml"
+    inv.write_text(f'[devices.box]\nurl = "local:{tmp_path / "box"}"\npython = "{bare / "bin" / "python"}"\n')
+    # a local device needs no rsync: only the tools every system has
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("sh", "mkdir", "readlink", "env", "test"):
+        (tools / name).symlink_to(shutil.which(name))
+    r = run_cli("flash", str(bundles["int8"]), "box", "--inventory", str(inv), env={"PATH": str(tools)})
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "--inventory", str(inv), "box", "--demo")
+    assert r.returncode == 3 and "lacks the module 'numpy' this app needs" in r.stderr, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "TIP: Flash with --install" in r.stderr

@@ -20,15 +20,32 @@ def load_npz(path: str | Path, role: str) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"The {role} data file does not exist.", got=str(path), tip="Check the path.")
+    tip = "Write it with numpy.savez(path, <input_name>=array, ...)."
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise InputFileError(f"Cannot read the {role} data file ({exc.strerror or exc}).", got=str(path),
+                             tip="Check its permissions.") from exc
+    # told apart by their first bytes: numpy would call a text file "pickled data" and return a bare array for .npy
+    if magic.startswith(b"\x93NUMPY"):
+        raise InputFileError(f"The {role} data file is a single .npy array, not an .npz archive of arrays by input "
+                             "name.", got=str(path), tip=tip)
+    if not magic.startswith(b"PK"):
+        raise InputFileError(f"The {role} data file is not an .npz archive (a zip of .npy arrays).",
+                             got=f"{path} (starts with {magic!r})", tip=tip)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+            data = {k: npz[k] for k in npz.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise InputFileError(
-            f"The {role} data file is not a readable .npz archive ({exc}).",
-            got=str(path),
-            tip="Write it with numpy.savez(path, <input_name>=array, ...).",
-        ) from exc
+        raise InputFileError(f"The {role} data file is not a readable .npz archive ({exc}).", got=str(path),
+                             tip=tip) from exc
+    empty = sorted(k for k, v in data.items() if v.ndim == 0 or len(v) == 0)
+    if not data or empty:
+        raise InputFileError(f"The {role} data file holds no samples.",
+                             got=f"{path}: " + (", ".join(f"{k} shape={data[k].shape}" for k in empty) or "no arrays"),
+                             tip=tip.replace("array", "array (samples along the first axis)", 1))
+    return data
 
 
 def load_data(data, role: str) -> dict[str, np.ndarray] | None:

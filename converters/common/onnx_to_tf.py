@@ -12,9 +12,9 @@ is not a valid TensorFlow name; the canonical SavedModel maps them back to the O
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
+from edgekit._fs import scratch_directory
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.errors import ConversionError, summarize
 
@@ -36,7 +36,7 @@ def onnx_to_saved_model(src: Path, directory: Path, inputs, outputs: list[str], 
     dict by ONNX output name) of the static-shape ONNX model ``src`` (made from the user's ``origin``)."""
     onnx2tf = require("onnx2tf", purpose="Converting ONNX models to LiteRT")
     tf = quiet_tensorflow()
-    with tempfile.TemporaryDirectory(prefix="edgekit-onnx2tf-") as tmp:
+    with scratch_directory("edgekit-onnx2tf-") as tmp:
         safe = _tf_safe_names(src, Path(tmp) / "model.onnx")
         try:
             onnx2tf.convert(input_onnx_file_path=str(safe), output_folder_path=f"{tmp}/out", non_verbose=True,

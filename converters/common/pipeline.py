@@ -12,7 +12,6 @@ import datetime
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import edgekit
-from edgekit._fs import atomic_write_json, file_sha256, staged_directory
+from edgekit._fs import atomic_write_json, file_sha256, scratch_directory, staged_directory
 from edgekit._heartbeat import heartbeat
 from edgekit.converters.common import data as data_mod
 from edgekit.converters.common.builder import Builder
@@ -186,18 +185,31 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     run = _Run(src, recipe, data, reference, reference_metrics, evaluation, pruning, threads, model_dir, thresholds)
     failed, degraded = [], []
     lent = _lendable(run, Path(reuse_from)) if reuse_from is not None and not prune and not searching else {}
-    with tempfile.TemporaryDirectory(prefix="edgekit-convert-") as tmp:
+    from edgekit.reporting.convert import copy_verified, write_model_directory
+
+    def record() -> ConvertSummary:
+        """The model directory's summary and reports, from what is on disk now (after every cell: a run killed
+        later leaves a summary of the artifacts that are there)."""
+        return write_model_directory(model_dir, ConvertSummary(
+            model=src.name, source={"kind": src.kind, "sha256": src.sha256}, recipe=recipe.name, metric=data.metric,
+            evaluated_on=data.evaluated_on, reference_metrics=reference_metrics,
+            baseline=src.zoo.baseline() if src.zoo else {}, pruning=pruning,
+            notes=tuple(src.zoo.notes() if src.zoo else ()), artifacts=(),
+            wall_seconds=round(time.perf_counter() - started, 1), failed=tuple(failed), degraded=tuple(degraded),
+            sanity=data.findings,
+        ), evaluation)
+
+    with scratch_directory("edgekit-convert-") as tmp:
         search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress, searching) if any(
             j.precision == "int8" for j in jobs) else None
         builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads)
         for i, job in enumerate(jobs, 1):
             t = job.target
             if (t.name, job.precision) in lent:
-                from edgekit.reporting.convert import copy_verified
-
                 copy_verified(Path(reuse_from) / src.name, model_dir, t.name, job.precision)
                 progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: reusing the verified artifact in "
                          f"{Path(reuse_from) / src.name / t.name / job.precision}")
+                record()
                 continue
             try:
                 report = _convert_one(run, builder, job, lambda msg: progress(
@@ -213,17 +225,9 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
                     exc, EdgekitError) else f"unexpected {type(exc).__name__}: {summarize(exc)}"
                 progress(f"[{i}/{len(jobs)}] {t.name} {job.precision}: FAILED: {reason}")
                 failed.append(FailedCell(t.name, t.format, job.precision, reason))
-    from edgekit.reporting.convert import write_model_directory
-
-    summary = ConvertSummary(
-        model=src.name, source={"kind": src.kind, "sha256": src.sha256}, recipe=recipe.name, metric=data.metric,
-        evaluated_on=data.evaluated_on, reference_metrics=reference_metrics,
-        baseline=src.zoo.baseline() if src.zoo else {}, pruning=pruning,
-        notes=tuple(src.zoo.notes() if src.zoo else ()), artifacts=(),
-        wall_seconds=round(time.perf_counter() - started, 1), failed=tuple(failed), degraded=tuple(degraded),
-        sanity=data.findings,
-    )
-    return write_model_directory(model_dir, summary, evaluation)
+            if i < len(jobs):
+                record()
+    return record()
 
 
 def _lendable(run: _Run, reuse_from: Path) -> dict[tuple[str, str], ConvertReport]:
@@ -261,7 +265,9 @@ def _convert_one(run: _Run, builder: Builder, job: Job, progress: Callable[[str]
     builder.progress = progress
     with heartbeat(progress, f"converting to {t.format}", samples=n_calibration):
         built = builder.build(t.format, job.precision)
-    with staged_directory(run.model_dir / t.name / job.precision) as stage:
+    from edgekit.reporting.convert import forget_record
+
+    with staged_directory(run.model_dir / t.name / job.precision, lambda: forget_record(run.model_dir)) as stage:
         for f in built.iterdir():
             shutil.copyfile(f, stage / f.name)
         files = {f.name: file_sha256(f) for f in sorted(stage.iterdir())}

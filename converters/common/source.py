@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit._fs import file_sha256
+from edgekit._fs import file_sha256, scratch_directory
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM
 from edgekit.errors import InputFileError, UsageError, did_you_mean, summarize
@@ -47,7 +47,15 @@ def kind_of_spec(spec: str) -> str:
 def name_of_spec(spec: str) -> str:
     """The model name a model argument gets (its build directory), without loading anything."""
     kind = kind_of_spec(spec)
-    return spec if kind == "zoo" else Path(spec).name if kind == "saved_model" else Path(spec).stem
+    return spec if kind == "zoo" else build_name(Path(spec).name if kind == "saved_model" else Path(spec).stem, kind)
+
+
+def build_name(base: str, kind: str) -> str:
+    """A user's model is named after its file, except when that is a zoo model's name: face-id.keras builds into
+    build/face-id-keras/, never over the zoo's build/face-id/ (whose app would then ship the user's model)."""
+    from edgekit.zoo import ZOO
+
+    return f"{base}-{kind.replace('_', '-')}" if kind != "zoo" and base in ZOO else base
 
 
 @dataclass
@@ -62,6 +70,9 @@ class SourceModel:
     _model: object = field(default=None, repr=False)  # keras.Model | tf signature | onnx path | ExportedProgram
     _root: object = field(default=None, repr=False)  # a loaded SavedModel: keeps the signature's variables alive
     details: dict = field(default_factory=dict)  # facts of the source its artifacts' metadata records (ONNX opset)
+
+    def __post_init__(self) -> None:
+        self.name = build_name(self.name, self.kind)
 
     @property
     def intermediates(self) -> tuple[str, ...]:
@@ -130,12 +141,11 @@ class SourceModel:
         """Write the canonical static-batch SavedModel of a Keras ``form`` (see converters/common/keras_forms; a
         SavedModel or .onnx source has only its native form; an .onnx file's comes from onnx2tf)."""
         if self.kind == "onnx":
-            import tempfile
 
             from edgekit.converters import onnx as onnx_conv
             from edgekit.converters.common.onnx_to_tf import onnx_to_saved_model
 
-            with tempfile.TemporaryDirectory(prefix="edgekit-onnx-") as tmp:
+            with scratch_directory("edgekit-onnx-") as tmp:
                 static = onnx_conv.onnx_at_shapes(self.path, Path(tmp) / "static.onnx",
                                                   {t.name: t.shape for t in self.static_inputs()})
                 return onnx_to_saved_model(static, directory, self.static_inputs(), self.outputs, self.path)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgekit._fs import scratch_directory
 from edgekit._lazy import require
 from edgekit.errors import ConversionError, InputFileError, UsageError, summarize
 from edgekit.runtime import TensorInfo, run_in_batches
@@ -142,11 +143,10 @@ def save_program(program, dst: Path) -> Path:
 
 def program_sha256(program) -> str:
     """sha256 of the program as torch.export.save writes it (graph and weights)."""
-    import tempfile
 
     from edgekit._fs import file_sha256
 
-    with tempfile.TemporaryDirectory(prefix="edgekit-torch-") as tmp:
+    with scratch_directory("edgekit-torch-") as tmp:
         return file_sha256(save_program(program, Path(tmp) / "model.pt2"))
 
 

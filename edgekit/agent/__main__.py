@@ -1,4 +1,4 @@
-"""python -m edgekit.agent {verify,activate,status,profile,bench}: the commands a workstation runs on a device."""
+"""python -m edgekit.agent {verify,activate,status,profile,bench,app}: the commands a workstation runs on a device."""
 
 from __future__ import annotations
 
@@ -10,7 +10,41 @@ from edgekit.agent.options import ProfileOptions
 from edgekit.errors import EdgekitError
 
 
+# `edgekit run` reads these statuses of `app` as the device layer's own failures, not the app's
+NOT_FLASHED, MISSING_MODULE = 66, 69
+
+
+def _missing_module(exc: ModuleNotFoundError) -> None:
+    print(f"ERROR: The device's Python ({sys.executable}) lacks the module '{exc.name}' this app needs.",
+          file=sys.stderr)
+    print("TIP: Flash with --install (makes <path>/venv with numpy and the runtime, from the bundle's wheels "
+          "when it has them), or install the runtime's extra there: pip install 'edgekit[litert]', "
+          "'edgekit[onnxruntime]' or 'edgekit[openvino]' (see the bundle's manifest.json: requirements).",
+          file=sys.stderr)
+
+
+def run_flashed_app(root: str, args: list[str]) -> int:
+    """The current release's app with ``args``: one clear error when the device's Python lacks a module, not a
+    traceback (that nothing is flashed is checked before, by edgekit.remote.transport.app_argv)."""
+    import runpy
+    from pathlib import Path
+
+    app = Path(root) / "current" / "app" / "app.py"
+    sys.argv = [str(app), *args]
+    try:
+        runpy.run_path(str(app), run_name="__main__")
+    except ModuleNotFoundError as exc:
+        _missing_module(exc)
+        return MISSING_MODULE
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["app"] and len(argv) >= 2:  # free-form app arguments: not for argparse
+        return run_flashed_app(argv[1], argv[2:])
     ap = argparse.ArgumentParser(prog="python -m edgekit.agent")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("verify", help="check an unpacked bundle against its manifest").add_argument("directory")
@@ -66,12 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render() if isinstance(exc, EdgekitError) else f"ERROR: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except ModuleNotFoundError as exc:  # numpy or the runtime missing from the device's Python
-        print(f"ERROR: The device's Python ({sys.executable}) lacks the module '{exc.name}' this app needs.",
-              file=sys.stderr)
-        print("TIP: Flash with --install (makes <path>/venv with numpy and the runtime, from the bundle's wheels "
-              "when it has them), or install the runtime's extra there: pip install 'edgekit[litert]', "
-              "'edgekit[onnxruntime]' or 'edgekit[openvino]' (see the bundle's manifest.json: requirements).",
-              file=sys.stderr)
+        _missing_module(exc)
         return 3
     print(json.dumps(result, indent=2, default=float))
     return 0

@@ -10,6 +10,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from edgekit._fs import atomic_write_bytes
 from edgekit.bundle.manifest import MANIFEST, check_digests, check_names, parse_manifest, sha256_stream
 from edgekit.errors import InputFileError, OutputError, UsageError
 
@@ -26,14 +27,11 @@ def write_deterministic(out: Path, files: dict[str, bytes]) -> None:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with open(tmp, "wb") as fh:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
-            gz.write(raw.getvalue())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    # a unique temporary name, removed on any error: three packages into one --out once raced on one fixed name
+    atomic_write_bytes(out, packed.getvalue())
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ CHUNK = 1 << 20
 # what the device needs to verify, start and install a release: refused before the switch when missing
 REQUIRED = {"app": str, "model": str, "target": str, "runtime": str, "format": str, "precision": str,
             "artifact": str, "entry_point": str, "requirements": list, "files": dict}
+# the workstation's records of its measurements (timings differ on every conversion of the same artifact): shipped
+# for `profile` to compare with, not part of what the device runs (edgekit.remote.flash.release_id)
+MEASUREMENTS = ("model/report.json", "model/ops.json", "model/layers.json")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _REPACK = "Package the app again with `edgekit package`."
 

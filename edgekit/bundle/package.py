@@ -133,6 +133,20 @@ def _check_not_degraded(built: Path, allow: bool) -> None:
                                 "better calibration data, or pass --allow-degraded to ship it anyway.")
 
 
+def _check_source(built: Path, zoo) -> None:
+    """The artifact was built from the zoo model the app demonstrates (its weights), not from another model that
+    was written to the same directory."""
+    import json
+
+    source = json.loads((built / "metadata.json").read_text(encoding="utf-8")).get("source") or {}
+    if source.get("kind") != "zoo" or source.get("sha256") != zoo.weights_sha256():
+        got = source.get("path") or f"a {source.get('kind')} source"
+        raise InputFileError(f"The artifact in {built} was not built from the zoo's {zoo.name}, so the app is not "
+                             "packaged with it.", got=f"source {got} (sha256 {str(source.get('sha256'))[:12]})",
+                             tip=f"Convert the zoo model again (`edgekit convert {zoo.name} --target ...`), or "
+                             "package your own model by its path: `edgekit package my_model.keras --target ...`.")
+
+
 def bundle_name(app: str, target: str, precision: str) -> str:
     return f"{app}-{target}-{precision}.tar.gz"
 
@@ -163,8 +177,9 @@ def package(app_name: str, target, precision: str, *, build_dir: Path, out_dir: 
 
             raise ConversionError(f"Converting {spec['model']} for {target.name} {precision} failed: "
                                   f"{summary.failed[0].error}", tip="Nothing was packaged; see `edgekit convert`.")
-    _check_not_degraded(built, allow_degraded)
     zoo = ZOO[spec["model"]]
+    _check_source(built, zoo)
+    _check_not_degraded(built, allow_degraded)
     progress("packing sample and evaluation data")
     data = {"data/demo.npz": npz_bytes(zoo.demo_arrays()), "data/eval.npz": npz_bytes(zoo.eval_arrays())}
     return write_bundle(app_name, spec, Path(apps_dir) / app_name, built, data, target, precision, out_dir, wheels)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from edgekit._fs import scratch_directory
 from edgekit.errors import ConversionError
 
 ARCHES = ("aarch64", "x86_64")
@@ -24,7 +24,7 @@ def download_wheels(requirements: list[str], arch: str, python: str = "3.11", gl
     if arch not in ARCHES:
         raise ConversionError(f"No wheel platform known for the device architecture '{arch}'.", got=arch,
                               tip=f"Known: {', '.join(ARCHES)}; package without --with-wheels.")
-    with tempfile.TemporaryDirectory(prefix="edgekit-wheels-") as tmp:
+    with scratch_directory("edgekit-wheels-") as tmp:
         argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
                 "--python-version", python, "--implementation", "cp", "--abi", f"cp{python.replace('.', '')}",
                 "-d", tmp]

@@ -3,6 +3,7 @@ so `edgekit --help` never loads TensorFlow, ONNX Runtime or OpenVINO."""
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import sys
@@ -83,6 +84,10 @@ def with_global_flags_first(args: list[str]) -> list[str]:
     return [*flags, *rest]
 
 
+# errors of writing an output (the disk filled, a mount went read-only): the user's to fix, not a bug
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = with_global_flags_first(list(argv if argv is not None else sys.argv[1:]))
     debug = "--debug" in args[:len(GLOBAL_FLAGS)]
@@ -109,11 +114,25 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.errno not in _WRITE_ERRORS:
+            _unexpected(exc)
+        # checked up front (edgekit._fs.check_writable); this is the disk filling or a mount changing mid-run
+        click.secho(f"ERROR: Cannot write {exc.filename or 'a file'}: {exc.strerror}.", fg="red", err=True)
+        click.echo("TIP: Free space or choose another --out, then run again (finished artifacts are kept; the "
+                   "half-written one was discarded).", err=True)
+        sys.exit(2)
     except Exception as exc:  # an edgekit bug or an unexpected library failure
         if debug:
             raise
-        # Framework messages can embed whole tensors: show the first line, bounded.
-        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
-        click.secho(f"ERROR: unexpected {type(exc).__name__}: {first}", fg="red", err=True)
-        click.echo("TIP: run again with --debug for the traceback, and report it if it looks like a bug.", err=True)
-        sys.exit(1)
+        _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> None:
+    # Framework messages can embed whole tensors: show the first line, bounded.
+    first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
+    click.secho(f"ERROR: unexpected {type(exc).__name__}: {first}", fg="red", err=True)
+    click.echo("TIP: run again with --debug for the traceback, and report it if it looks like a bug.", err=True)
+    sys.exit(1)

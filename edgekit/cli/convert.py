@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from edgekit._quiet import framework_output_captured
+from edgekit.cli._paths import writable_directory
 from edgekit.cli._progress import echo_folded
 from edgekit.formats import PRECISIONS
 
@@ -36,7 +37,8 @@ from edgekit.formats import PRECISIONS
 @click.option("--custom-objects", type=click.Path(dir_okay=False), default=None, metavar="FILE.py",
               help="Python file defining the custom Keras layers / models a .keras file uses (registered with "
               "@keras.saving.register_keras_serializable()).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=writable_directory,
+              default="build", show_default=True,
               help="Output root: artifacts go to OUT/<model>/<target>/<precision>/.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads for host verification (default: the target's, capped at this machine's cores).")

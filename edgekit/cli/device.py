@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from edgekit.cli._paths import writable_directory
 from edgekit.cli._progress import echo_folded, progress_to
 from edgekit.formats import PRECISIONS
 
@@ -24,8 +25,10 @@ _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), defaul
 @click.option("--target", "-t", "target_spec", required=True, help="Target name or .toml.")
 @click.option("--precision", "-p", type=click.Choice(PRECISIONS), default=None,
               help="Default: the target's default precision.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="dist", show_default=True)
-@click.option("--build", "build_dir", type=click.Path(file_okay=False), default="build", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=writable_directory,
+              default="dist", show_default=True)
+@click.option("--build", "build_dir", type=click.Path(file_okay=False), callback=writable_directory,
+              default="build", show_default=True,
               help="Where `edgekit convert` put (or will put) the artifact.")
 @click.option("--samples", type=click.Path(dir_okay=False), default=None,
               help="A user's model: real held-out inputs (.npz keyed by input name, optional 'labels') packed for "
@@ -179,6 +182,10 @@ def run(device, app_args, inventory):
     if proc.returncode == 255 and d.kind == "ssh":
         t.check_reachable(subprocess.CompletedProcess(argv, 255, "", ""))
     t.check_signal(proc.returncode, "The app")
+    from edgekit.agent.__main__ import MISSING_MODULE, NOT_FLASHED
+
+    if proc.returncode in (NOT_FLASHED, MISSING_MODULE):  # the device layer said why (ERROR/TIP above)
+        sys.exit(2 if proc.returncode == NOT_FLASHED else 3)
     if proc.returncode != 0:  # the app's own status would collide with edgekit's exit codes
         from edgekit.remote.transport import AppFailed
 
@@ -189,7 +196,8 @@ def run(device, app_args, inventory):
 
 @click.command()
 @click.argument("devices", nargs=-1, required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build/devices", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=writable_directory,
+              default="build/devices", show_default=True)
 @click.option("--min-runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True)
 @click.option("--pipeline-runs", type=click.IntRange(min=0), default=3, show_default=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from edgekit.cli._paths import writable_directory
 from edgekit.formats import PRECISIONS
 
 
@@ -30,7 +31,8 @@ def _ratios(text: str, method: str) -> list[float]:
 @click.option("--eval", "eval_path", type=click.Path(dir_okay=False), default=None, help="Held-out .npz (user models).")
 @click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
               help="Training .npz for fine-tuning (user models; zoo models bring their own).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="build", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=writable_directory,
+              default="build", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print sweep.json's content (and its directory) instead of the table.")
 @click.pass_context

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit._fs import scratch_directory
 from edgekit._lazy import require
 from edgekit.runtime import as_model_input
 
@@ -87,10 +88,9 @@ def onnx_ops(path: Path, feed: dict[str, np.ndarray], threads: int):
     nodes are what runs): per node its median kernel time over op_profile.RUNS runs and the type of its first input
     (uint8/int8: an int8 kernel; float: a float one)."""
     import json
-    import tempfile
 
     ort = require("onnxruntime", purpose="Running ONNX models")
-    with tempfile.TemporaryDirectory(prefix="edgekit-ortprof-") as tmp:
+    with scratch_directory("edgekit-ortprof-") as tmp:
         options = ort.SessionOptions()
         options.enable_profiling = True
         options.profile_file_prefix = f"{tmp}/ort"

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from edgekit._fs import scratch_directory
 from edgekit._heartbeat import heartbeat
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport, device_python
@@ -41,7 +41,7 @@ def bench_on_device(device: Device, artifact: Path, feeds: list[dict[str, np.nda
     remote = f"{device.path}/bench/{key}"
     t = Transport(device)
     t.run(["mkdir", "-p", f"{device.path}/bench"], what="creating the bench directory")
-    with tempfile.TemporaryDirectory(prefix="edgekit-bench-") as tmp:
+    with scratch_directory("edgekit-bench-") as tmp:
         write_tree(Path(tmp) / key, files)
         progress(f"{device.name}: copying {artifact.name}, its inputs and edgekit's measuring code")
         t.sync(Path(tmp) / key, remote)

@@ -3,7 +3,8 @@
 1. The bundle is read and checked on the workstation (no link, no absolute or '..' path, every sha256 as in
    its manifest): a bad bundle is refused before the device is contacted.
 2. It is unpacked into a local temporary directory and rsynced to ``<root>/staging/<release>`` on the device
-   (release = the bundle's sha256 prefix); the live ``current`` is untouched, and an interrupted copy resumes.
+   (release = a hash of what the device runs: release_id); the live ``current`` is untouched, and an
+   interrupted copy resumes.
 3. The device verifies the uploaded files against the manifest with the bundle's own device layer, moves
    them to ``<root>/releases/<release>`` and switches ``current`` by one rename.
 Flashing the release that is already current does nothing. ``--install`` then makes ``<root>/venv`` with the
@@ -12,13 +13,14 @@ runtime requirements (from the bundle's wheels when it has them).
 
 from __future__ import annotations
 
-import tempfile
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgekit._fs import scratch_directory
 from edgekit._heartbeat import heartbeat
 from edgekit.bundle._tar import unpack_checked
-from edgekit.bundle.manifest import sha256_stream
+from edgekit.bundle.manifest import MEASUREMENTS, sha256_bytes
 from edgekit.errors import InputFileError
 from edgekit.remote.address import Device
 from edgekit.remote.transport import DeviceError, Transport
@@ -33,9 +35,12 @@ class FlashResult:
     app: str
 
 
-def release_id(bundle: Path) -> str:
-    with open(bundle, "rb") as fh:
-        return sha256_stream(fh.read)[:16]
+def release_id(manifest: dict) -> str:
+    """What the device runs, hashed: the manifest with every file's sha256 except the workstation's measurement
+    records (report.json holds timings): reconverting to an identical artifact is the same release, not a
+    re-flash."""
+    runs = {**manifest, "files": {k: v for k, v in manifest["files"].items() if k not in MEASUREMENTS}}
+    return sha256_bytes(json.dumps(runs, sort_keys=True).encode("utf-8"))[:16]
 
 
 def check_bundle(bundle: Path) -> dict:
@@ -50,15 +55,16 @@ def check_bundle(bundle: Path) -> dict:
 def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: int | None = None,
           progress=lambda msg: None) -> FlashResult:
     manifest = check_bundle(bundle)
-    release = release_id(bundle)
+    release = release_id(manifest)
     t = Transport(device)
+    t.check_tools()
     root = device.path
     t.run(["mkdir", "-p", f"{root}/staging", f"{root}/releases"], what="creating the app directory")
     check_python(t, device, manifest.get("python") or "")
     current = t.run(["readlink", f"{root}/current"], check=False).stdout.strip()
     changed = current.rsplit("/", 1)[-1] != release
     if changed:
-        with tempfile.TemporaryDirectory(prefix="edgekit-flash-") as tmp:
+        with scratch_directory("edgekit-flash-") as tmp:
             unpack_checked(bundle, Path(tmp) / release)
             progress(f"{device.name}: uploading release {release} ({len(manifest['files']) + 1} files)")
             t.sync(Path(tmp) / release, f"{root}/staging/{release}", bwlimit_kbps)

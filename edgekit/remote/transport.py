@@ -117,9 +117,24 @@ class Transport:
                           got=(err[-1] if err else f"exit status {returncode}")[:300],
                           tip=SIGNAL_CAUSES.get(killed.name, "Something on the device stopped it."))
 
+    def check_tools(self) -> None:
+        """The programs reaching this device takes (ssh, rsync) are installed: checked before anything changes."""
+        if self.device.kind == "ssh":
+            _tool("ssh", "openssh-client")
+            _tool("rsync", "rsync")
+
     def sync(self, local_dir: Path, remote_dir: str, bwlimit_kbps: int | None = None) -> None:
-        """Make ``remote_dir`` an exact copy of ``local_dir`` (rsync: only changed files move; partial files
-        stay in ``remote_dir``, which is a staging directory, never the live one)."""
+        """Make ``remote_dir`` an exact copy of ``local_dir`` (rsync over ssh: only changed files move; partial
+        files stay in ``remote_dir``, which is a staging directory, never the live one). A local device is copied
+        to directly: no rsync needed."""
+        if self.device.kind == "local":
+            try:
+                shutil.rmtree(remote_dir, ignore_errors=True)
+                shutil.copytree(local_dir, remote_dir)
+            except OSError as exc:
+                raise DeviceError(f"Copying to device '{self.device.name}' failed ({exc.strerror or exc}).",
+                                  got=str(exc.filename or remote_dir), tip="Check free space and permissions there.") from exc
+            return
         rsync = _tool("rsync", "rsync")
         argv = [rsync, "-a", "--delete", "--checksum", "--protect-args"]
         if bwlimit_kbps:
@@ -153,5 +168,12 @@ def agent_argv(device: Device, command: str, *args: str) -> list[str]:
 
 
 def app_argv(device: Device, *args: str) -> list[str]:
-    """The flashed app itself, with ``args`` (e.g. --demo)."""
-    return [*device_python(device), f"{device.path}/current/app/app.py", *args]
+    """The flashed app itself, with ``args`` (e.g. --demo), started by the agent (edgekit.agent.run_flashed_app).
+    Checked by the shell first: with nothing flashed there is no agent on the device either."""
+    from edgekit.agent.__main__ import NOT_FLASHED
+
+    check = ('[ -f "$1/current/app/app.py" ] || { echo "ERROR: Nothing is flashed in $1 on this device (no '
+             'current/app/app.py)." >&2; echo "TIP: edgekit flash BUNDLE DEVICE first (edgekit package makes the '
+             f'bundle)." >&2; exit {NOT_FLASHED}; }}; shift; exec "$@"')
+    return ["sh", "-c", check, "edgekit", device.path, *device_python(device), "-m", "edgekit.agent", "app",
+            device.path, *args]

@@ -69,10 +69,21 @@ def copy_verified(earlier_dir: Path, into: Path, target: str, precision: str) ->
     """Copy a verified artifact's directory (its report.json and built_at included) into another model directory,
     staged: it appears whole or not at all."""
     source = Path(earlier_dir) / target / precision
-    with staged_directory(Path(into) / target / precision) as stage:
+    with staged_directory(Path(into) / target / precision, lambda: forget_record(into)) as stage:
         for f in source.iterdir():
             if f.is_file():
                 shutil.copyfile(f, stage / f.name)
+
+
+RECORD = ("summary.json", "report.md", "report.html")
+
+
+def forget_record(model_dir: Path) -> None:
+    """Before an artifact in ``model_dir`` is replaced: killed after the swap, the old summary would describe an
+    artifact that is gone. No summary is better than a wrong one; the run writes it again from what is on disk
+    after each artifact (write_model_directory)."""
+    for name in RECORD:
+        (Path(model_dir) / name).unlink(missing_ok=True)
 
 
 def write_model_directory(model_dir: Path, run: ConvertSummary, evaluation: dict | None) -> ConvertSummary:
