@@ -604,3 +604,67 @@ def test_run_with_nothing_flashed_or_no_numpy_is_one_clear_error(tmp_path, bundl
     r = run_cli("run", "--inventory", str(inv), "box", "--demo")
     assert r.returncode == 3 and "lacks the module 'numpy' this app needs" in r.stderr, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and "TIP: Flash with --install" in r.stderr
+
+
+def test_a_flash_killed_at_any_point_keeps_a_whole_release_and_a_reflash_completes(sshd, bundles, tmp_path):
+    """SIGKILL to the flash (and its ssh/rsync children) during the upload, the verification and the activation:
+    after each, `current` names a whole release (the previous one or the new one, verified file by file) and
+    flashing again completes, leaving no half-made link or upload behind."""
+    from edgekit.remote.flash import check_bundle, release_id
+
+    box = tmp_path / "box"
+    inv = ["--inventory", str(_inventory(sshd, tmp_path / "inv.toml", "box", box))]
+    old, new = (f"releases/{release_id(check_bundle(bundles[p]))}" for p in ("fp32", "int8"))
+    points = [("uploading release", 0.0), ("verifying and switching", 0.0), ("verifying and switching", 0.15),
+              ("verifying and switching", 0.4)]
+    for marker, delay in points:
+        assert run_cli("flash", str(bundles["fp32"]), "box", *inv).returncode == 0
+        assert os.readlink(box / "current") == old
+        proc = subprocess.Popen([sys.executable, "-m", "edgekit", "flash", str(bundles["int8"]), "box", *inv],
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        for line in proc.stderr:
+            if marker in line:
+                time.sleep(delay)
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+        proc.wait()
+        time.sleep(0.5)  # the device's side of a killed session finishes or dies
+        current = os.readlink(box / "current")
+        assert current in (old, new), (marker, delay, current)
+        verify = subprocess.run([sys.executable, "-m", "edgekit.agent", "verify", str(box / "current")],
+                                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(box / "current" / "lib")})
+        assert verify.returncode == 0 and '"verified": true' in verify.stdout, (marker, delay, verify.stderr)
+        r = run_cli("flash", str(bundles["int8"]), "box", *inv)
+        assert r.returncode == 0 and os.readlink(box / "current") == new, (marker, delay, r.stderr)
+        assert not list(box.glob(".current.*")) and not list((box / "staging").iterdir()), (marker, delay)
+    r = run_cli("run", *inv, "box", "--demo")
+    assert r.returncode == 0 and "probe 11 (stranger): rejected" in r.stdout, r.stderr
+
+
+def test_a_device_that_trusts_some_keys_takes_only_bundles_they_signed(tmp_path, bundles):
+    """A bundle verified itself with its own code and nothing said who built it: signed with the user's SSH key
+    (ssh-keygen -Y sign) and checked by the device's ssh-keygen before any of the bundle's code runs there."""
+    from edgekit.bundle.signing import sign_bundle
+
+    keys = {}
+    for who in ("me", "stranger"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(tmp_path / who)], check=True)
+        keys[who] = tmp_path / who
+    trusted = tmp_path / "allowed_signers"
+    trusted.write_text(f"me@edgekit {(tmp_path / 'me.pub').read_text()}")
+    signed = {}
+    for name, precision, key in (("mine", "int8", "me"), ("theirs", "fp32", "stranger")):
+        signed[name] = tmp_path / f"{name}.tar.gz"
+        shutil.copy(bundles[precision], signed[name])
+        sign_bundle(signed[name], keys[key])
+    device = f"local:{tmp_path / 'dev'}"
+    r = run_cli("flash", str(signed["mine"]), device, "--allowed-signers", str(trusted))
+    assert r.returncode == 0, r.stderr
+    running = os.readlink(tmp_path / "dev" / "current")
+    for bundle, why in ((bundles["fp32"], "the bundle is not signed"), (signed["theirs"], "no key in")):
+        r = run_cli("flash", str(bundle), device)
+        assert r.returncode == 5 and "takes only signed bundles, and this one is not signed by a key it trusts" in r.stderr
+        assert why in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert os.readlink(tmp_path / "dev" / "current") == running
+    r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--sign", str(tmp_path / "nokey"))
+    assert r.returncode == 2 and "The signing key does not exist. Got: --sign " in r.stderr, r.stderr

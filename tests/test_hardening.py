@@ -153,7 +153,7 @@ def test_a_convert_killed_mid_run_leaves_nothing_after_the_next_run(tmp_path, us
     (tmp_path / "tmp").mkdir()
     argv = [sys.executable, "-m", "edgekit", "convert", str(user_model["keras"]), "--target", "raspberry-pi-5",
             "--calib", str(user_model["calib"]), "--eval", str(user_model["eval"]), "--out", str(tmp_path / "b")]
-    proc = subprocess.Popen([*argv, "--precision", "int8"], stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([*argv, "--precision", "fp32"], stderr=subprocess.PIPE, text=True, env=env)
     for line in proc.stderr:
         if "verifying with litert" in line:  # the artifact is being staged
             proc.send_signal(getattr(signal, signal_name))
@@ -162,13 +162,13 @@ def test_a_convert_killed_mid_run_leaves_nothing_after_the_next_run(tmp_path, us
     assert proc.returncode == -signal.SIGKILL
     debris = [p.name for p in (tmp_path / "tmp").iterdir()]
     assert any(n.startswith("edgekit-convert-") for n in debris), debris
-    r = subprocess.run([*argv, "--precision", "int8"], capture_output=True, text=True, env=env)
+    r = subprocess.run([*argv, "--precision", "fp32"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert not [p for p in (tmp_path / "tmp").iterdir() if p.name.startswith("edgekit-")]
     model_dir = tmp_path / "b" / "digits"
     assert not [p for p in model_dir.rglob(".*") if "staging" in p.name or p.name.endswith(".old")]
     summary = json.loads((model_dir / "summary.json").read_text())
-    assert [(a["target"], a["precision"]) for a in summary["artifacts"]] == [("raspberry-pi-5", "int8")]
+    assert [(a["target"], a["precision"]) for a in summary["artifacts"]] == [("raspberry-pi-5", "fp32")]
 
 
 @pytest.fixture
@@ -281,7 +281,8 @@ def test_a_users_model_named_like_a_zoo_model_never_replaces_the_zoos_build(tmp_
     build = tmp_path / "build"
     shutil.copytree(face_id_build[0] / "face-id" / "raspberry-pi-5", build / "face-id" / "raspberry-pi-5")
     zoo_artifact = (build / "face-id" / "raspberry-pi-5" / "int8" / "model.tflite").read_bytes()
-    r = run_cli("convert", str(mine), "--target", "raspberry-pi-5", "--precision", "fp32", "--out", str(build))
+    r = run_cli("convert", str(mine), "--target", "raspberry-pi-5", "--precision", "fp32", "--eval",
+                str(user_model["eval"]), "--out", str(build))
     assert r.returncode == 0, r.stderr
     assert (build / "face-id-keras" / "raspberry-pi-5" / "fp32" / "model.tflite").is_file()
     assert (build / "face-id" / "raspberry-pi-5" / "int8" / "model.tflite").read_bytes() == zoo_artifact

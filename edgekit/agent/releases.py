@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from edgekit._fs import process_alive
 from edgekit.bundle.manifest import verify_tree
 from edgekit.errors import InputFileError
 
@@ -58,7 +59,21 @@ def activate(root: Path, release: str) -> dict:
         if link.is_symlink():
             link.unlink()
     _prune(root, release)
+    _remove_leftovers(root)
     return status(root)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """What flashes killed part-way left: half-made ``.current.<pid>`` links of processes that are gone, and
+    uploads in staging/ (a release is activated right after its upload; one still there was interrupted, and
+    flashing it again uploads it again, resuming from whatever is there until this runs)."""
+    for link in root.glob(".current.*"):
+        pid = link.name.rsplit(".", 1)[-1]
+        if link.is_symlink() and pid.isdigit() and not process_alive(int(pid)):
+            link.unlink(missing_ok=True)
+    for staged in (root / "staging").iterdir() if (root / "staging").is_dir() else ():
+        shutil.rmtree(staged, ignore_errors=True)
+
 
 
 def _prune(root: Path, active: str) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from edgekit._fs import atomic_write_bytes
-from edgekit.bundle.manifest import MANIFEST, check_digests, check_names, parse_manifest, sha256_stream
+from edgekit.bundle.manifest import MANIFEST, SIGNATURE, check_digests, check_names, parse_manifest, sha256_stream
 from edgekit.errors import InputFileError, OutputError, UsageError
 
 
@@ -132,6 +132,7 @@ def unpack_checked(bundle: Path, dest: Path | None = None, limits: Limits | None
         raise InputFileError("The bundle does not exist.", got=str(bundle),
                              tip="Make one with `edgekit package <app> --target <target>`.") from exc
     digests.pop(MANIFEST)
+    digests.pop(SIGNATURE, None)
     check_digests(manifest, digests, str(bundle))
     return manifest
 

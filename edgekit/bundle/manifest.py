@@ -15,6 +15,7 @@ from edgekit.errors import InputFileError
 
 SCHEMA = "edgekit.bundle/1"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"  # edgekit.bundle.signing: signs the manifest, so it is not listed in it
 CHUNK = 1 << 20
 # what the device needs to verify, start and install a release: refused before the switch when missing
 REQUIRED = {"app": str, "model": str, "target": str, "runtime": str, "format": str, "precision": str,
@@ -74,7 +75,7 @@ def check_names(manifest: dict, present: set[str], where: str) -> None:
     """The bundle holds exactly the files its manifest lists (besides the manifest): decided by name, before
     any file's content is read."""
     listed = set(manifest["files"])
-    present = present - {MANIFEST}
+    present = present - {MANIFEST, SIGNATURE}
     _refuse_if(where, missing=sorted(listed - present), unlisted=sorted(present - listed))
 
 
@@ -119,7 +120,7 @@ def verify_tree(root: Path) -> dict:
     check_names(manifest, set(files), str(root))
     digests = {}
     for name, p in files.items():
-        if name != MANIFEST:
+        if name not in (MANIFEST, SIGNATURE):
             with open(p, "rb") as fh:
                 digests[name] = sha256_stream(fh.read)
     check_digests(manifest, digests, str(root))

@@ -36,10 +36,13 @@ _INVENTORY = click.option("--inventory", type=click.Path(dir_okay=False), defaul
 @click.option("--apps-dir", type=click.Path(file_okay=False), default=None, help="Default: the apps shipped with edgekit (edgekit.apps).")
 @click.option("--with-wheels", is_flag=True, help="Add the wheels the device needs (its platform and Python).")
 @click.option("--allow-degraded", is_flag=True, help="Package an artifact `edgekit convert` marked DEGRADED vs fp32.")
+@click.option("--sign", "sign_key", type=click.Path(dir_okay=False), default=None, metavar="KEY",
+              help="Sign the bundle with your SSH key (ssh-keygen -Y sign); devices flashed with --allowed-signers "
+              "take only signed bundles.")
 @_JSON
 @click.pass_context
 def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_dir, with_wheels, allow_degraded,
-            as_json):
+            sign_key, as_json):
     """Bundle APP — a zoo app, or a user's model (its file or build directory) with the generic app — with its
     verified artifact, data and edgekit's device layer.
 
@@ -57,6 +60,10 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
     spec = {} if user_model else load_app(app, apps)
     (target,) = resolve_targets([target_spec])
     precision = target.check_precision(precision or target.default_precision)
+    if sign_key:
+        from edgekit.bundle.signing import check_key
+
+        sign_key = check_key(Path(sign_key))
     wheels, started = None, time.monotonic()
     if with_wheels:
         from edgekit.bundle.wheels import download_wheels
@@ -73,6 +80,10 @@ def package(ctx, app, target_spec, precision, out_dir, build_dir, samples, apps_
                       progress=progress_to(terminal, since=started), allow_degraded=allow_degraded)
         out = (package_model(app, target, precision, samples=samples, **common) if user_model
                else make_bundle(app, target, precision, **common))
+        if sign_key:
+            from edgekit.bundle.signing import sign_bundle
+
+            sign_bundle(out, sign_key)
     from edgekit.bundle.manifest import sha256_bytes
 
     digest, size = sha256_bytes(out.read_bytes()), out.stat().st_size
@@ -126,9 +137,12 @@ def _each(devices, work):
 @click.option("--install", is_flag=True, help="Create <path>/venv on the device with the runtime requirements.")
 @click.option("--bwlimit", type=click.IntRange(min=1), default=None, metavar="KBPS",
               help="Cap the upload at KBPS kilobytes per second (slow or shared links).")
+@click.option("--allowed-signers", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="From now on the device takes only bundles signed by these keys (OpenSSH allowed_signers format; "
+              "see `edgekit package --sign`).")
 @_JSON
 @_INVENTORY
-def flash(bundle, devices, install, bwlimit, as_json, inventory):
+def flash(bundle, devices, install, bwlimit, allowed_signers, as_json, inventory):
     """Copy BUNDLE to one or more DEVICES and make it current (atomically).
 
     A device is ssh://user@host[:port]/path, local:/path or a name in the inventory.
@@ -140,9 +154,14 @@ def flash(bundle, devices, install, bwlimit, as_json, inventory):
     from edgekit.remote.flash import check_bundle, flash as do_flash
 
     check_bundle(Path(bundle))  # a bad bundle is refused before any device is contacted
+    if allowed_signers:
+        from edgekit.bundle.signing import check_allowed_signers
+
+        allowed_signers = check_allowed_signers(Path(allowed_signers))
     progress = progress_to()
     results = _each(_devices(devices, inventory), lambda d: do_flash(Path(bundle), d, install=install,
-                                                                   bwlimit_kbps=bwlimit, progress=progress))
+                                                                   bwlimit_kbps=bwlimit, allowed_signers=allowed_signers,
+                                                                   progress=progress))
     if as_json:
         from dataclasses import asdict
 

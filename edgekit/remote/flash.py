@@ -14,6 +14,7 @@ runtime requirements (from the bundle's wheels when it has them).
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def check_bundle(bundle: Path) -> dict:
 
 
 def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: int | None = None,
-          progress=lambda msg: None) -> FlashResult:
+          allowed_signers: Path | None = None, progress=lambda msg: None) -> FlashResult:
+    """``allowed_signers``: from now on the device takes only bundles signed by these keys (edgekit.bundle.signing)."""
     manifest = check_bundle(bundle)
     release = release_id(manifest)
     t = Transport(device)
@@ -61,6 +63,11 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
     root = device.path
     t.run(["mkdir", "-p", f"{root}/staging", f"{root}/releases"], what="creating the app directory")
     check_python(t, device, manifest.get("python") or "")
+    if allowed_signers is not None:
+        with scratch_directory("edgekit-trust-") as tmp:
+            shutil.copyfile(allowed_signers, tmp / "allowed_signers")
+            progress(f"{device.name}: trusting only bundles signed by the keys in {allowed_signers}")
+            t.sync(tmp, f"{root}/trust")
     current = t.run(["readlink", f"{root}/current"], check=False).stdout.strip()
     changed = current.rsplit("/", 1)[-1] != release
     if changed:
@@ -68,6 +75,14 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
             unpack_checked(bundle, Path(tmp) / release)
             progress(f"{device.name}: uploading release {release} ({len(manifest['files']) + 1} files)")
             t.sync(Path(tmp) / release, f"{root}/staging/{release}", bwlimit_kbps)
+        from edgekit.bundle.signing import device_check_argv
+
+        proc = t.run(device_check_argv(f"{root}/staging/{release}", root), check=False)
+        if proc.returncode != 0:
+            raise DeviceError(f"Device '{device.name}' takes only signed bundles, and this one is not signed by a key "
+                              "it trusts, so nothing was changed.", got=f"{bundle}: {proc.stderr.strip()[-200:]}",
+                              tip="Package with --sign YOUR_KEY (a key in the device's trust/allowed_signers), or "
+                              "flash again with --allowed-signers FILE to change which keys it trusts.")
         progress(f"{device.name}: verifying and switching to {release}")
         staged_py = ["env", f"PYTHONPATH={root}/staging/{release}/lib", device.python]
         t.run([*staged_py, "-m", "edgekit.agent", "activate", root, release], what="activating the release")
