@@ -56,6 +56,17 @@ def require(module: str, *, purpose: str, extra: str | None = None) -> ModuleTyp
         ) from exc
 
 
+def require_program(name: str, *, purpose: str, package: str) -> str:
+    """The path of the system program ``name`` or MissingDependencyError naming the Debian package to install."""
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        raise MissingDependencyError(f"{purpose} needs the program '{name}', which is not installed.",
+                                     got=f"{name} not on PATH", tip=f"Install it: sudo apt-get install {package}.")
+    return path
+
+
 def quiet_tensorflow() -> ModuleType:
     """Import TensorFlow with its C++ start-up chatter turned down."""
     import os

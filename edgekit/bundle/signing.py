@@ -11,25 +11,22 @@ that is not signed by one of its keys; a device without it takes any bundle whos
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
 from edgekit.bundle.manifest import SIGNATURE
-from edgekit.errors import InputFileError, MissingDependencyError, UsageError
+from edgekit.errors import InputFileError, UsageError
 
 NAMESPACE = "edgekit-bundle"  # ssh-keygen -Y's namespace: a signature for something else does not verify here
 ALLOWED_SIGNERS = "trust/allowed_signers"
 
 
 def _ssh_keygen() -> str:
-    path = shutil.which("ssh-keygen")
-    if path is None:
-        raise MissingDependencyError("Signing a bundle needs OpenSSH's ssh-keygen, which is not installed.",
-                                     got="ssh-keygen not on PATH", tip="Install it: sudo apt install openssh-client.")
-    return path
+    from edgekit._lazy import require_program
+
+    return require_program("ssh-keygen", purpose="Signing a bundle", package="openssh-client")
 
 
 def check_key(key: Path) -> Path:

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from edgekit.remote.address import Device
-from edgekit.errors import EdgekitError, MissingDependencyError
+from edgekit.errors import EdgekitError
 
 SSH_UNREACHABLE = 255  # what ssh exits with when it cannot connect or authenticate
 # ssh also exits 255 when the remote process dies of a signal; run there as a child of sh, such a death becomes
@@ -44,11 +44,9 @@ class AppFailed(EdgekitError):
 
 
 def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise MissingDependencyError(f"The '{name}' program is needed to reach devices and is not installed.",
-                                     got=f"{name} not on PATH", tip=f"Install it: sudo apt install {package}.")
-    return path
+    from edgekit._lazy import require_program
+
+    return require_program(name, purpose="Reaching devices", package=package)
 
 
 class Transport:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import shutil
 import subprocess
 import wave
 import zlib
@@ -23,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from edgekit.errors import DataError, MissingDependencyError
+from edgekit.errors import DataError
 from edgekit.zoo._cache import cached_arrays
 from edgekit.zoo.tiny_transformer.task import CLASSES, KEYWORDS, SILENCE, UNKNOWN  # noqa: F401 (re-exported)
 
@@ -45,11 +44,9 @@ def _no_audio_env() -> dict[str, str]:
 
 
 def espeak() -> str:
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise MissingDependencyError("Synthesising the keyword-spotting data needs espeak-ng.",
-                                     got="espeak-ng not found on PATH", tip="sudo apt-get install espeak-ng")
-    return exe
+    from edgekit._lazy import require_program
+
+    return require_program("espeak-ng", purpose="Synthesising the keyword-spotting data", package="espeak-ng")
 
 
 @functools.lru_cache(maxsize=1)
