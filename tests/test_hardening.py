@@ -226,8 +226,8 @@ def test_the_disk_filling_mid_run_is_one_clear_error(small_mounts, monkeypatch, 
     with pytest.raises(SystemExit) as e:
         main(["targets"])
     err = capsys.readouterr().err
-    assert e.value.code == 2 and "ERROR: Cannot write " in err and "No space left on device" in err, err
-    assert "TIP: Free space or choose another --out" in err and not list(small_mounts["full"].iterdir())
+    assert e.value.code == 2 and "ERROR: Cannot write or read " in err and "No space left on device" in err, err
+    assert "TIP: Free space or fix the permissions" in err and not list(small_mounts["full"].iterdir())
 
 
 def test_identical_inputs_give_identical_artifacts_bundles_and_releases(tmp_path, user_model):

@@ -351,6 +351,12 @@ def _load(spec: str, custom_objects: str | Path | None) -> SourceModel:
         return SourceModel(spec, "zoo", entry.weights_sha256(), inputs, list(output_tensors(model)),
                            zoo=entry, _model=model)
     path = Path(spec)
+    if path.is_file():
+        try:
+            open(path, "rb").close()
+        except OSError as exc:
+            raise InputFileError(f"Cannot read the model file ({exc.strerror}).", got=spec,
+                                 tip="Check its permissions (edgekit only reads it).") from exc
     if path.is_dir() and (path / "saved_model.pb").is_file():
         return _load_saved_model(path)
     if path.suffix == ".keras" and path.is_file():

@@ -120,9 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         if exc.errno not in _WRITE_ERRORS:
             _unexpected(exc)
         # checked up front (edgekit._fs.check_writable); this is the disk filling or a mount changing mid-run
-        click.secho(f"ERROR: Cannot write {exc.filename or 'a file'}: {exc.strerror}.", fg="red", err=True)
-        click.echo("TIP: Free space or choose another --out, then run again (finished artifacts are kept; the "
-                   "half-written one was discarded).", err=True)
+        click.secho(f"ERROR: Cannot write or read {exc.filename or 'a file'}: {exc.strerror}.", fg="red", err=True)
+        click.echo("TIP: Free space or fix the permissions (or choose another --out), then run again (finished "
+                   "artifacts are kept; a half-written one was discarded).", err=True)
         sys.exit(2)
     except Exception as exc:  # an edgekit bug or an unexpected library failure
         if debug:
