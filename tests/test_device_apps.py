@@ -478,8 +478,10 @@ def test_every_app_has_a_target_here():
 
 
 # With -m slow (CI's time): face-id, whose whole way (with its aarch64 wheels) runs on the emulated Pi 5 in CI
-# (tests/test_emulated_pi.py), and diffusion-digits, whose evaluation denoises 500 images 10 steps each (87 s)
-SLOW_APPS = ("face-id", "diffusion-digits")
+# (tests/test_emulated_pi.py), diffusion-digits, whose evaluation denoises 500 images 10 steps each (87 s), and the
+# three next slowest (gnn-grid 65 s, tiny-transformer 49 s, plate-ocr 47 s in a fresh-HOME `make test`); CI runs the
+# same way for lstm-forecast, dqn-cartpole and gan-digits
+SLOW_APPS = ("face-id", "diffusion-digits", "gnn-grid", "tiny-transformer", "plate-ocr")
 
 
 @pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW_APPS else a
@@ -615,8 +617,7 @@ def test_a_flash_killed_at_any_point_keeps_a_whole_release_and_a_reflash_complet
     box = tmp_path / "box"
     inv = ["--inventory", str(_inventory(sshd, tmp_path / "inv.toml", "box", box))]
     old, new = (f"releases/{release_id(check_bundle(bundles[p]))}" for p in ("fp32", "int8"))
-    points = [("uploading release", 0.0), ("verifying and switching", 0.0), ("verifying and switching", 0.15),
-              ("verifying and switching", 0.4)]
+    points = [("uploading release", 0.0), ("verifying and switching", 0.05), ("verifying and switching", 0.4)]
     for marker, delay in points:
         assert run_cli("flash", str(bundles["fp32"]), "box", *inv).returncode == 0
         assert os.readlink(box / "current") == old
