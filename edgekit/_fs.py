@@ -26,7 +26,7 @@ def _file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def process_alive(pid: int) -> bool:
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -44,7 +44,7 @@ def remove_stale(directory: Path, prefix: str) -> None:
         for entry in Path(directory).iterdir():
             rest = entry.name[len(prefix):] if entry.name.startswith(prefix) else ""
             pid = rest.split(".", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
                 if entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:

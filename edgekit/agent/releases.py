@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from edgekit._fs import process_alive
+from edgekit._fs import remove_stale
 from edgekit.bundle.manifest import verify_tree
 from edgekit.errors import InputFileError
 
@@ -67,10 +67,7 @@ def _remove_leftovers(root: Path) -> None:
     """What flashes killed part-way left: half-made ``.current.<pid>`` links of processes that are gone, and
     uploads in staging/ (a release is activated right after its upload; one still there was interrupted, and
     flashing it again uploads it again, resuming from whatever is there until this runs)."""
-    for link in root.glob(".current.*"):
-        pid = link.name.rsplit(".", 1)[-1]
-        if link.is_symlink() and pid.isdigit() and not process_alive(int(pid)):
-            link.unlink(missing_ok=True)
+    remove_stale(root, ".current.")
     for staged in (root / "staging").iterdir() if (root / "staging").is_dir() else ():
         shutil.rmtree(staged, ignore_errors=True)
 

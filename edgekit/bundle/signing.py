@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import subprocess
 import tarfile
-import tempfile
 from pathlib import Path
 
 from edgekit.bundle.manifest import SIGNATURE
@@ -41,8 +40,10 @@ def check_key(key: Path) -> Path:
 
 
 def sign_manifest(manifest: bytes, key: Path) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="edgekit-sign-") as tmp:
-        path = Path(tmp) / "manifest.json"
+    from edgekit._fs import scratch_directory
+
+    with scratch_directory("edgekit-sign-") as tmp:
+        path = tmp / "manifest.json"
         path.write_bytes(manifest)
         proc = subprocess.run([_ssh_keygen(), "-Y", "sign", "-f", str(key), "-n", NAMESPACE, str(path)],
                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -50,7 +51,7 @@ def sign_manifest(manifest: bytes, key: Path) -> bytes:
             raise UsageError("ssh-keygen could not sign the bundle with that key.",
                              got=f"--sign {key}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}",
                              tip="A key with a passphrase must be loaded in ssh-agent (ssh-add), then pass its .pub.")
-        return (Path(tmp) / "manifest.json.sig").read_bytes()
+        return (tmp / "manifest.json.sig").read_bytes()
 
 
 def sign_bundle(bundle: Path, key: Path) -> None:
