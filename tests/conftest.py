@@ -109,3 +109,41 @@ def every_report_matches_schema(tmp_path_factory):
         seen += 1
         bad += [f"{path}: {e}" for e in schema.errors(doc)[:3]]
     assert not bad, f"{len(bad)} schema violation(s) in the reports tests wrote:\n" + "\n".join(bad[:20])
+
+
+# the loopback device, its inventory and face-id's bundles: shared by the device flows (test_device_apps) and the
+# bundle and flash corpus (test_bundle_safety); the bundles are packaged once per session
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    from tests.sshd import LoopbackSshd
+
+    server = LoopbackSshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory, sshd):
+    from tests.sshd import inventory_file
+
+    root = tmp_path_factory.mktemp("devices")
+    path = inventory_file(sshd, root / "devices.toml", "pi", root / "pi")
+    with path.open("a") as fh:
+        fh.write(f'\n[devices.card]\nurl = "local:{root / "card"}"\npython = "{sys.executable}"\n')
+    return {"path": str(path), "pi": root / "pi", "card": root / "card"}
+
+
+@pytest.fixture(scope="session")
+def bundles(tmp_path_factory, face_id_build):
+    """face-id for a Raspberry Pi, int8 and fp32 (two releases), each packaged twice, from the session's build."""
+    root, build = tmp_path_factory.mktemp("pkg"), face_id_build[0]
+    out = {}
+    for precision in ("int8", "fp32"):
+        r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", precision,
+                    "--build", str(build), "--out", str(root / "dist"))
+        assert r.returncode == 0, r.stderr
+        out[precision] = root / "dist" / f"face-id-raspberry-pi-5-{precision}.tar.gz"
+    r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--precision", "int8",
+                "--build", str(build), "--out", str(root / "again"))
+    out["again"] = root / "again" / "face-id-raspberry-pi-5-int8.tar.gz"
+    return out

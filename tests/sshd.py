@@ -8,10 +8,12 @@ directory /run/sshd when it runs as root; it is created if missing (as Debian's 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -70,3 +72,12 @@ class LoopbackSshd:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def inventory_file(sshd: LoopbackSshd, path: Path, name: str, device_dir: Path, python: str = sys.executable,
+                   key: str = "client_key") -> Path:
+    """An inventory file naming one device on the loopback sshd."""
+    opts = ", ".join(json.dumps(o) for o in sshd.ssh_options(key))
+    path.write_text(f'[devices.{name}]\nurl = "{sshd.url(device_dir)}"\npython = "{python}"\n'
+                    f"ssh_options = [{opts}]\n")
+    return path

@@ -72,7 +72,7 @@ def test_an_openvino_ir_is_measured_on_a_device_over_ssh(artifacts, tmp_path):
     import sys
 
     from tests.sshd import SSHD, LoopbackSshd
-    from tests.test_device_apps import _inventory
+    from tests.sshd import inventory_file as _inventory
 
     if SSHD is None:
         pytest.skip("openssh-server is not installed (.ci/run installs it)")

@@ -1,5 +1,5 @@
 """Bad input and hostile files: each gets one ERROR and a TIP, a nonzero exit, no traceback, and changes nothing
-(issue 20's corpus; bundles are in test_device_apps, targets in test_targets)."""
+(issue 20's corpus; bundles and flashes are in test_bundle_safety, targets in test_targets)."""
 
 from __future__ import annotations
 
