@@ -257,9 +257,10 @@ def test_every_app_has_a_target_here():
 
 # With -m slow (CI's time): face-id, whose whole way (with its aarch64 wheels) runs on the emulated Pi 5 in CI
 # (tests/test_emulated_pi.py), diffusion-digits, whose evaluation denoises 500 images 10 steps each (87 s), and the
-# three next slowest (gnn-grid 65 s, tiny-transformer 49 s, plate-ocr 47 s in a fresh-HOME `make test`); CI runs the
-# same way for lstm-forecast, dqn-cartpole and gan-digits
-SLOW_APPS = ("face-id", "diffusion-digits", "gnn-grid", "tiny-transformer", "plate-ocr")
+# next slowest (gnn-grid 65 s, tiny-transformer 49 s, plate-ocr 47 s, lstm-forecast 35 s, gan-digits 28 s in a
+# fresh-HOME `make test`); CI runs the same way for dqn-cartpole (its closed loop with gymnasium on the device)
+SLOW_APPS = ("face-id", "diffusion-digits", "gnn-grid", "tiny-transformer", "plate-ocr", "lstm-forecast",
+             "gan-digits")
 
 
 @pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW_APPS else a

@@ -20,7 +20,10 @@ TARGETS = ["raspberry-pi-5", "jetson-orin-nano", "intel-core-ultra-npu"]
 @pytest.fixture(scope="module")
 def kws_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("build")
-    summary = convert("tiny-transformer", plan_jobs(resolve_targets(TARGETS), "all", every=False), out)
+    # int8 everywhere and the Pi's fp32 (its size is compared): the other float cells add nothing here (CI time)
+    jobs = plan_jobs(resolve_targets(TARGETS), "int8", every=False)
+    jobs += plan_jobs(resolve_targets(TARGETS[:1]), "fp32", every=False)
+    summary = convert("tiny-transformer", jobs, out)
     return out / "tiny-transformer", summary
 
 
