@@ -265,3 +265,31 @@ def test_a_device_that_trusts_some_keys_takes_only_bundles_they_signed(tmp_path,
         assert os.readlink(tmp_path / "dev" / "current") == running
     r = run_cli("package", "face-id", "--target", "raspberry-pi-5", "--sign", str(tmp_path / "nokey"))
     assert r.returncode == 2 and "The signing key does not exist. Got: --sign " in r.stderr, r.stderr
+
+
+def test_the_agent_already_on_the_device_activates_a_new_release(tmp_path, bundles):
+    """A bundle's agent verified the bundle itself. Now the release running on the device verifies and activates
+    the next one: a bundle whose (self-consistent) agent would skip the checks never runs that agent to activate;
+    on a device with nothing installed yet, the bundle's own agent is all there is. (This test runs from the repo
+    root, which holds an `edgekit` directory: `python -m` would have imported that one instead of the release's.)"""
+    marker = tmp_path / "bundle-agent-ran"
+
+    def own_agent(files, manifest):
+        name = "lib/edgekit/agent/releases.py"
+        files[name] = files[name].replace(b"    root = Path(root)\n    if \"/\" in release",
+                                          f"    Path({str(marker)!r}).touch()\n    root = Path(root)\n"
+                                          f"    if \"/\" in release".encode(), 1)
+        assert str(marker).encode() in files[name]
+        return manifest  # its files' sha256 change, so it is another release
+
+    own = _consistent(own_agent)(tmp_path / "own.tar.gz", bundles["int8"])
+    device = f"local:{tmp_path / 'dev'}"
+    r = run_cli("flash", str(bundles["int8"]), device)
+    assert r.returncode == 0, r.stderr
+    running = os.readlink(tmp_path / "dev" / "current")
+    r = run_cli("flash", str(own), device)
+    assert r.returncode == 0, r.stderr
+    assert f"with the agent of {running.split('/')[-1]}, the release running now" in r.stderr, r.stderr
+    assert not marker.exists() and os.readlink(tmp_path / "dev" / "current") != running
+    r = run_cli("flash", str(own), f"local:{tmp_path / 'fresh'}")
+    assert r.returncode == 0 and marker.exists(), r.stderr

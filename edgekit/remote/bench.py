@@ -15,7 +15,7 @@ import numpy as np
 from edgekit._fs import scratch_directory
 from edgekit._heartbeat import heartbeat
 from edgekit.remote.address import Device
-from edgekit.remote.transport import DeviceError, Transport, device_python
+from edgekit.remote.transport import DeviceError, Transport, device_agent
 
 # what the agent's bench command imports, besides the runtime's session module
 BENCH_MODULES = ("edgekit.agent.__main__", "edgekit.profiling.measure", "edgekit.profiling.op_profile")
@@ -51,7 +51,7 @@ def bench_on_device(device: Device, artifact: Path, feeds: list[dict[str, np.nda
     progress(f"{device.name}: measuring with {runtime.name}")
     # the device's Python as the app runs it (the flashed venv first), with the measuring code just copied
     with heartbeat(progress, f"{device.name}: measuring"):
-        proc = t.run([*device_python(device, lib=f"{remote}/lib"), "-m", "edgekit.agent", "bench", remote, *argv],
+        proc = t.run([*device_agent(device, lib=f"{remote}/lib"), "bench", remote, *argv],
                      what="benchmarking", timeout=3600)
     try:
         result = json.loads(proc.stdout)

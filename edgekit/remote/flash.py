@@ -5,7 +5,8 @@
 2. It is unpacked into a local temporary directory and rsynced to ``<root>/staging/<release>`` on the device
    (release = a hash of what the device runs: release_id); the live ``current`` is untouched, and an
    interrupted copy resumes.
-3. The device verifies the uploaded files against the manifest with the bundle's own device layer, moves
+3. The device verifies the uploaded files against the manifest — with the agent of the release running there
+   when there is one, so a bundle's own code never vouches for itself (a first flash uses the bundle's) — moves
    them to ``<root>/releases/<release>`` and switches ``current`` by one rename.
 Flashing the release that is already current does nothing. ``--install`` then makes ``<root>/venv`` with the
 runtime requirements (from the bundle's wheels when it has them).
@@ -24,7 +25,7 @@ from edgekit.bundle._tar import unpack_checked
 from edgekit.bundle.manifest import MEASUREMENTS, sha256_bytes
 from edgekit.errors import InputFileError
 from edgekit.remote.address import Device
-from edgekit.remote.transport import DeviceError, Transport
+from edgekit.remote.transport import DeviceError, Transport, device_agent
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,28 @@ def flash(bundle: Path, device: Device, *, install: bool = False, bwlimit_kbps: 
                               "it trusts, so nothing was changed.", got=f"{bundle}: {proc.stderr.strip()[-200:]}",
                               tip="Package with --sign YOUR_KEY (a key in the device's trust/allowed_signers), or "
                               "flash again with --allowed-signers FILE to change which keys it trusts.")
-        progress(f"{device.name}: verifying and switching to {release}")
-        staged_py = ["env", f"PYTHONPATH={root}/staging/{release}/lib", device.python]
-        t.run([*staged_py, "-m", "edgekit.agent", "activate", root, release], what="activating the release")
+        agent = _installed_agent(t, root, current)
+        progress(f"{device.name}: verifying and switching to {release}"
+                 + (f" (with the agent of {current.rsplit('/', 1)[-1]}, the release running now)" if agent else ""))
+        t.run([*device_agent(device, lib=agent or f"{root}/staging/{release}/lib"), "activate", root, release],
+              what="activating the release")
     else:
         progress(f"{device.name}: release {release} is already current; nothing to do")
     if install:
         install_runtime(t, device, manifest, progress)
     return FlashResult(device.name, release, changed, install, manifest["app"])
+
+
+def _installed_agent(t: Transport, root: str, current: str) -> str | None:
+    """The lib of the release running now, when it holds an agent: that agent verifies and activates the new
+    release, so a bundle's own code never vouches for itself. A first flash has nothing installed yet and uses the
+    bundle's agent (after the signature check, when the device takes only signed bundles)."""
+    parts = current.split("/")
+    if len(parts) != 2 or parts[0] != "releases" or parts[1] in ("", ".", ".."):
+        return None
+    lib = f"{root}/{current}/lib"  # the release's own directory, not current/: the switch must not move it
+    found = t.run(["test", "-f", f"{lib}/edgekit/agent/releases.py"], check=False)
+    return lib if found.returncode == 0 else None
 
 
 def check_python(t: Transport, device: Device, wanted: str) -> None:

@@ -151,18 +151,25 @@ class Transport:
                               got=(err[-1] if err else "")[:300], tip="Check free space and permissions there.")
 
 
-def device_python(device: Device, lib: str | None = None) -> list[str]:
-    """argv prefix that runs the device's Python: the flashed venv if there is one, with the current release's lib
-    (or ``lib``) on its path (what `run` and `profile` start the app and the agent with, `bench` its copy)."""
+# `python -m` puts the working directory first on sys.path: an `edgekit` directory in the device user's home (a clone
+# of this repo, say) would be imported instead of the release's. The agent is started by a bootstrap that puts the
+# release's lib first and leaves the working directory off the path (-P does that only from Python 3.11).
+_AGENT_BOOT = ("import runpy, sys; sys.path[0] = sys.argv.pop(1); "
+               "runpy.run_module('edgekit.agent', run_name='__main__', alter_sys=True)")
+
+
+def device_agent(device: Device, lib: str | None = None) -> list[str]:
+    """argv prefix that runs ``python -m edgekit.agent`` on the device, from the current release's lib (or ``lib``),
+    with the flashed venv's Python if there is one (what `run`, `profile`, `bench` and `flash` start it with)."""
     # unbuffered: without a terminal Python buffers stdout in blocks, and `edgekit run` must stream line by line
     script = ('root="$1"; py="$root/venv/bin/python"; [ -x "$py" ] || py="$2"; lib="$3"; shift 3; '
-              'PYTHONUNBUFFERED=1 PYTHONPATH="$lib" exec "$py" "$@"')
+              f'PYTHONUNBUFFERED=1 PYTHONPATH="$lib" exec "$py" -c "{_AGENT_BOOT}" "$lib" "$@"')
     return ["sh", "-c", script, "edgekit", device.path, device.python, lib or f"{device.path}/current/lib"]
 
 
 def agent_argv(device: Device, command: str, *args: str) -> list[str]:
     """``python -m edgekit.agent COMMAND ROOT ARGS`` on the device, with the current release's agent."""
-    return [*device_python(device), "-m", "edgekit.agent", command, device.path, *args]
+    return [*device_agent(device), command, device.path, *args]
 
 
 def app_argv(device: Device, *args: str) -> list[str]:
@@ -173,5 +180,4 @@ def app_argv(device: Device, *args: str) -> list[str]:
     check = ('[ -f "$1/current/app/app.py" ] || { echo "ERROR: Nothing is flashed in $1 on this device (no '
              'current/app/app.py)." >&2; echo "TIP: edgekit flash BUNDLE DEVICE first (edgekit package makes the '
              f'bundle)." >&2; exit {NOT_FLASHED}; }}; shift; exec "$@"')
-    return ["sh", "-c", check, "edgekit", device.path, *device_python(device), "-m", "edgekit.agent", "app",
-            device.path, *args]
+    return ["sh", "-c", check, "edgekit", device.path, *device_agent(device), "app", device.path, *args]
