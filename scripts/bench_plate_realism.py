@@ -8,7 +8,8 @@ nothing is downloaded). It reads real plate crops at about 0.9 exact match, so w
 the renderer is from real plates. It runs in its own venv (--meter; created on first use with pip from PyPI:
 hyperlpr2 --no-deps, opencv-python-headless<5, numpy): it is a measuring instrument, never a dependency of edgekit,
 never used for training or labels. The plates are the first --n of plate-ocr's held-out split; plate-ocr's own fp32
-reading of the same plates is printed next to it. --sheet writes a PNG of the first 40 plates (2x, nearest).
+reading of the same plates is printed next to it ("other 6": the six characters after the province, all right).
+--sheet writes a PNG of the first 40 plates (2x, nearest).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def score(read: list[str], truth: list[str]) -> dict:
     exact = float(np.mean([r == t for r, t in zip(read, truth)]))
     chars = [sum(a == b for a, b in zip(t, r.ljust(len(t))[:len(t)])) / len(t) for r, t in zip(read, truth)]
     return {"exact_match": exact, "exact_match_ci95": [round(v, 4) for v in wilson(exact, len(truth))],
-            "char_accuracy": float(np.mean(chars)), "province_accuracy": float(np.mean([r[:1] == t[0] for r, t
-                                                                                         in zip(read, truth)])),
+            "char_accuracy": float(np.mean(chars)),
+            "province_accuracy": float(np.mean([r[:1] == t[0] for r, t in zip(read, truth)])),
+            "after_province_exact": float(np.mean([r[1:] == t[1:] for r, t in zip(read, truth)])),
             "unread": sum(r == "" for r in read), "n": len(truth)}
 
 
@@ -99,11 +101,17 @@ def main() -> None:
     rows = {"hyperlpr2 2.0.0 (trained on real plates)": score(hyperlpr, texts),
             "plate-ocr fp32 (trained on this renderer)": score(task.decode(logits), texts)}
     print(f"{args.n} held-out rendered plates (plate-ocr's split seed {plate_ocr.SEEDS['heldout']}); sheet: {args.sheet}")
-    print(f"{'reader':44} {'exact match [95 % CI]':>24} {'per char':>9} {'province':>9} {'unread':>7}")
+    print(f"{'reader':44} {'exact match [95 % CI]':>24} {'per char':>9} {'province':>9} {'other 6':>8} {'unread':>7}")
     for name, s in rows.items():
         lo, hi = s["exact_match_ci95"]
         print(f"{name:44} {s['exact_match']:>8.3f} [{lo:.3f}, {hi:.3f}] {s['char_accuracy']:>9.4f} "
-              f"{s['province_accuracy']:>9.3f} {s['unread']:>7}")
+              f"{s['province_accuracy']:>9.3f} {s['after_province_exact']:>8.3f} {s['unread']:>7}")
+    by_province: dict[str, list[bool]] = {}
+    for r, t in zip(hyperlpr, texts):
+        by_province.setdefault(t[0], []).append(r[:1] == t[0])
+    worst = sorted(by_province.items(), key=lambda kv: np.mean(kv[1]))[:8]
+    print("hyperlpr2's weakest provinces (read right / plates): "
+          + ", ".join(f"{p} {sum(v)}/{len(v)}" for p, v in worst))
     confusions: dict[str, int] = {}
     for r, t in zip(hyperlpr, texts):
         for a, b in zip(t, r) if len(r) == len(t) else ():

@@ -4,7 +4,7 @@
 
 Writes edgekit/zoo/weights/plate_ocr.weights.h5 and plate_ocr.json (training record). Plates are rendered
 from training seed 0 (edgekit.zoo.plate_ocr.plates); the epoch is chosen on validation seed 2; held-out seed 1 is scored
-only at the end, for the record. Needs fonts-wqy-microhei (or fonts-noto-cjk). About 15 minutes on 2 cores.
+only at the end, for the record. Needs fonts-b612, fonts-wqy-microhei and scikit-image's photos (`edgekit doctor`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ def _render_chunk(args):
     images = np.empty((stop - start, plates.HEIGHT, plates.WIDTH, 3), np.float32)
     texts = []
     for j, i in enumerate(range(start, stop)):
-        rng = np.random.default_rng([seed, i])  # the same stream plates.generate uses
-        texts.append(plates.random_text(rng))
-        images[j] = plates.render(texts[-1], rng)
+        images[j], text = plates.plate(seed, i, plate_ocr.photos("train"))  # plates.generate's, in chunks
+        texts.append(text)
     return images, texts
 
 
@@ -79,7 +78,7 @@ def main() -> None:
         "training": {"plates": args.train, "epochs": args.epochs, "best_epoch": best_epoch, "seed": args.seed,
                      "seconds": round(time.time() - started, 1), "validation_exact_match": best},
         "heldout": plate_ocr.evaluate(predict),
-        "font": str(plates.font_path()),
+        "fonts": sorted(plates.FONTS),
     }
     (OUT / plate_ocr.META).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(record, indent=2))

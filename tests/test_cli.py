@@ -52,7 +52,7 @@ def test_doctor_names_the_debian_packages_that_make_test_installs(tmp_path):
     """`make test` installs what `edgekit doctor --debian-packages` names: with no program on PATH, every program's
     package is named, once, sorted; the font and sshd are looked for by their absolute paths, so they are named
     exactly when their files are missing."""
-    from edgekit.doctor import _font, probe
+    from edgekit.doctor import _fonts, probe
 
     r = run_cli("doctor", "--debian-packages", env={"PATH": str(tmp_path)})
     assert r.returncode == 0, r.stderr
@@ -60,7 +60,8 @@ def test_doctor_names_the_debian_packages_that_make_test_installs(tmp_path):
     assert {"openssh-client", "rsync", "espeak-ng", "chromium", "debootstrap", "qemu-user-static",
             "binfmt-support"} <= set(packages), packages
     assert packages == sorted(set(packages)), packages
-    assert ("fonts-wqy-microhei" in packages) == (probe(_font()) is None), packages
+    for font in _fonts():  # plate-ocr's lettering: two Debian packages
+        assert (font.debian in packages) == (probe(font) is None), (font, packages)
     assert ("openssh-server" in packages) == (not Path("/usr/sbin/sshd").is_file()), packages
     assert "$(BIN)/edgekit doctor --debian-packages" in (Path(__file__).parents[1] / "Makefile").read_text()
 

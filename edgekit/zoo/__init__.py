@@ -145,8 +145,9 @@ ZOO: dict[str, ZooModel] = {
             package="plate_ocr",
             architecture="cnn",
             task="Chinese licence plate reading: 7 characters in one pass (per-position heads, numpy decoding)",
-            data="blue plates rendered with a Debian CJK font (fonts-wqy-microhei) with perspective, blur, noise, "
-            "occlusion; deterministic seeds: train 0, validation 2, held-out 1",
+            data="blue plates rendered as a camera sees them (plate lettering from fonts-b612 and fonts-wqy-microhei, "
+            "real-photo scenes from scikit-image, camera pose, blur, noise, JPEG); deterministic seeds: train 0, "
+            "validation 2, held-out 1 (scenes from photos training never sees)",
             metric="exact_match",
             metric_doc="whole-plate exact match and per-character accuracy on 1,000 held-out rendered plates",
             primary_output="chars",

