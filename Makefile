@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# the no-deps lists live in code: a change there must reinstall too
+$(VENV)/.installed: pyproject.toml edgekit/zoo/_packages.py edgekit/_lazy.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "installing edgekit and its dependencies into $(VENV) (2-3 min on a fresh machine; quiet unless something fails)"
