@@ -125,4 +125,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from edgekit.errors import EdgekitError
+
+    try:
+        main()
+    except EdgekitError as exc:  # a missing font or photo package: what to install, not a traceback
+        sys.exit(exc.render())
