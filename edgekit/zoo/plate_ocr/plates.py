@@ -41,19 +41,19 @@ DRAWN = {
     "J": [(33.5, 0.0), *((22.5 + 11 * np.cos(t), 73.5 + 11 * np.sin(t)) for t in np.linspace(0, np.pi, 13)),
           (11.5, 64.0)],
 }
-# Plate geometry in millimetres (rendered at 2 px/mm): character x positions, size.
+# Plate geometry in millimetres (rendered at SCALE px/mm): character x positions, size.
 PLATE_W, PLATE_H = 440, 140
 CHAR_W, CHAR_H, CHAR_TOP = 45, 90, 25
 CHAR_X = (15, 72, 151, 208, 265, 322, 379)  # the 34 mm gap after the 2nd character holds the dot
 BOLTS_X = (105, 335)  # bolt holes in the top margin
 SCALE = 1  # pixels per millimetre of the rendered plate (about twice what the work resolution needs)
-# Colours of real blue plates and their lettering as a camera records them (mean RGB over real crops: about
-# 45, 80, 130 for the plate); the renderer samples around these before exposure and haze.
+# Plate blue and lettering white before the camera: haze and exposure lighten them, so the blue is set darker
+# than real crops measure (mean RGB about 45, 80, 130), which rendered crops then match (tests/test_plate_ocr.py).
 BLUE, WHITE = np.array([22.0, 60.0, 132.0]), np.array([232.0, 236.0, 240.0])
 # scikit-image's sample photos (files in its wheel; scikit-image is never imported). Held-out and validation
 # plates are set on photos that training never sees.
 PHOTOS = {"training": ("astronaut.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "brick.png",
-                    "gravel.png", "grass.png", "coins.png", "page.png"),
+                       "gravel.png", "grass.png", "coins.png", "page.png"),
           "evaluation": ("coffee.png", "motorcycle_right.png", "camera.png")}
 # How the camera sees the plate: each effect's range, sampled uniformly per plate (declarative, so the realism
 # meter's one-at-a-time measurements change one entry).
