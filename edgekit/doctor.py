@@ -66,7 +66,7 @@ def _data(dist: str) -> Need:
 def _fonts() -> tuple[Need, ...]:
     from edgekit.zoo.plate_ocr.plates import FONTS
 
-    return tuple(_apt(f"font {Path(path).name}", "file", (path,), package) for path, package in FONTS.items())
+    return tuple(_apt(f"font {Path(path).stem}", "file", (path,), package) for path, package in FONTS.items())
 
 
 def zoo_needs() -> dict[str, tuple[tuple[Need, ...], str]]:
