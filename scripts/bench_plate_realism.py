@@ -46,16 +46,15 @@ def meter_python(venv: Path) -> Path:
 
 
 def score(read: list[str], truth: list[str]) -> dict:
-    """Exact match (with its 95 % interval), per-character and province accuracy; a reading of the wrong length
-    counts its missing positions as wrong."""
+    """plate-ocr's own metric (task.score) on what a reader read, with the exact match's 95 % interval and the six
+    characters after the province; a reading of the wrong length counts its missing positions as wrong."""
     from edgekit.profiling.stats import wilson
+    from edgekit.zoo.plate_ocr import task
 
-    exact = float(np.mean([r == t for r, t in zip(read, truth)]))
-    chars = [sum(a == b for a, b in zip(t, r.ljust(len(t))[:len(t)])) / len(t) for r, t in zip(read, truth)]
-    return {"exact_match": exact, "exact_match_ci95": [round(v, 4) for v in wilson(exact, len(truth))],
-            "char_accuracy": float(np.mean(chars)),
-            "province_accuracy": float(np.mean([r[:1] == t[0] for r, t in zip(read, truth)])),
-            "after_province_exact": float(np.mean([r[1:] == t[1:] for r, t in zip(read, truth)])),
+    fitted = [r.ljust(task.LENGTH)[:task.LENGTH] for r in read]
+    out = task.score(fitted, truth)
+    return {**out, "exact_match_ci95": [round(v, 4) for v in wilson(out["exact_match"], len(truth))],
+            "after_province_exact": float(np.mean([r[1:] == t[1:] for r, t in zip(fitted, truth)])),
             "unread": sum(r == "" for r in read), "n": len(truth)}
 
 

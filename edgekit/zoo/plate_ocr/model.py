@@ -22,15 +22,14 @@ from edgekit.zoo.plate_ocr import plates, task
 from edgekit.zoo.plate_ocr.task import INPUT, OUTPUT
 
 SEEDS = {"train": 0, "heldout": 1, "validation": 2}
+HELDOUT_SIZE = 1000
+WEIGHTS = "plate_ocr.weights.h5"
+META = "plate_ocr.json"  # training record, written by scripts/train_plate_ocr.py
 
 
 def photos(split: str) -> str:
     """The scenes a split's plates are set on: held-out and validation plates on photos training never sees."""
     return "training" if split == "train" else "evaluation"
-
-HELDOUT_SIZE = 1000
-WEIGHTS = "plate_ocr.weights.h5"
-META = "plate_ocr.json"  # training record, written by scripts/train_plate_ocr.py
 
 
 def build_model():
