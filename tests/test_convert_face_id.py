@@ -70,19 +70,30 @@ def test_model_beats_eigenfaces_baseline(face_build):
     assert 0 <= summary.reference_metrics["stranger_reject_rate"] <= 1
 
 
-def test_int8_tflite_is_full_integer_and_runs_by_name(face_build):
+def test_int8_tflite_is_full_integer_unless_the_speed_guard_chose_otherwise_and_runs_by_name(face_build):
+    """Full-integer int8 (int8 I/O), or dynamic-range (float I/O) where this host ran full-integer more than 1.1x
+    slower than fp32 (measured: AMD EPYC without VNNI 0.72 vs 0.64 ms; Intel hosts keep full-integer): the
+    metadata, the speed decision and the file itself must say the same."""
     model_dir, _ = face_build
-    s = open_session(model_dir / "raspberry-pi-5" / "int8" / "model.tflite", threads=1)
-    assert [(t.name, t.shape, t.dtype) for t in s.inputs] == [("image", (1, 112, 92, 1), "int8")]
+    built = model_dir / "raspberry-pi-5" / "int8"
+    chosen = json.loads((built / "report.json").read_text())["int8_speed"]["chosen"]
+    meta = json.loads((built / "metadata.json").read_text())
+    scheme = "dynamic-range" if chosen == "dynamic-range" else "full-integer"
+    assert meta["format_details"]["int8_scheme"] == scheme, (chosen, meta["format_details"])
+    io_dtype = "int8" if scheme == "full-integer" else "float32"
+    s = open_session(built / "model.tflite", threads=1)
+    assert [(t.name, t.shape, t.dtype) for t in s.inputs] == [("image", (1, 112, 92, 1), io_dtype)]
     assert {t.name for t in s.outputs} == {"logits", "embedding"}
     x = ZOO["face-id"].heldout_inputs()["image"][:3]
     out = s.predict({"image": x})
     assert out["logits"].dtype == np.float32 and out["logits"].shape == (3, 32)
-    # metadata says what the file itself takes: int8 with its scale, as the runtime reports it
-    io = json.loads((model_dir / "raspberry-pi-5" / "int8" / "metadata.json").read_text())["artifact_io"]
-    (inp,) = io["inputs"]
-    assert inp["dtype"] == "int8" and inp["quantization"]["scale"] == pytest.approx(s.inputs[0].quantization[0])
-    assert {o["dtype"] for o in io["outputs"]} == {"int8"}
+    # metadata says what the file itself takes: int8 with its scale, as the runtime reports it, or float
+    (inp,) = meta["artifact_io"]["inputs"]
+    assert inp["dtype"] == io_dtype and {o["dtype"] for o in meta["artifact_io"]["outputs"]} == {io_dtype}
+    if scheme == "full-integer":
+        assert inp["quantization"]["scale"] == pytest.approx(s.inputs[0].quantization[0])
+    else:
+        assert inp["quantization"] is None
     fp16 = json.loads((model_dir / "jetson-orin-nano" / "fp16" / "metadata.json").read_text())["artifact_io"]
     assert fp16["inputs"][0]["dtype"] == "float32" and fp16["inputs"][0]["quantization"] is None
 
