@@ -22,7 +22,7 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
             input_shapes: Mapping[str, Sequence[int]] | None = None, custom_objects: str | Path | None = None,
             threads: int | None = None, verbose: bool = False, raise_on_failure: bool = True,
             allow_degraded: bool = False, fidelity: Mapping[str, float] | None = None,
-            max_accuracy_drop: float | None = None, mixed_precision: bool = False):
+            max_accuracy_drop: float | None = None, mixed_precision: bool = False, speed_guard: bool = True):
     """Convert ``model`` for ``targets`` (names, target .toml paths, or 'all') and verify every artifact with the
     device's runtime; artifacts and reports go to ``out/<name>/``.
 
@@ -36,7 +36,9 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
     {"min_snr_db": 15}) raises DegradedArtifacts (``summary`` attached) unless ``allow_degraded``; it is written
     and marked either way. ``max_accuracy_drop`` (points of top-1 on labelled data) or ``mixed_precision`` (the
     fidelity thresholds) makes every int8 build keep the layers that break the budget float, chosen on validation
-    samples set aside from the data (``report["float_fallback"]`` records every trial).
+    samples set aside from the data (``report["float_fallback"]`` records every trial). ``speed_guard`` False keeps
+    every int8 build as built instead of timing it against fp32 on this machine (``report["int8_speed"]`` is then
+    None): the artifact does not depend on the workstation's CPU.
     """
     from edgekit.converters.common.pipeline import check_supported, convert as run_convert, plan_jobs
     from edgekit.targets import resolve_targets
@@ -54,7 +56,8 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
         check_supported(source, jobs)
         summary = run_convert(source, jobs, Path(out), calib_path=calib, eval_path=eval, threads=threads,
                               custom_objects=custom_objects, input_shapes=shapes, fidelity=fidelity,
-                              mixed_precision=mixed_precision, max_accuracy_drop=max_accuracy_drop)
+                              mixed_precision=mixed_precision, max_accuracy_drop=max_accuracy_drop,
+                              speed_guard=speed_guard)
     if summary.failed and raise_on_failure:
         error = ConversionError(
             f"{len(summary.failed)} of the requested conversions failed: "

@@ -72,3 +72,16 @@ def test_a_users_int8_slower_than_fp32_on_litert_becomes_dynamic_range(tmp_path,
     assert json.loads((cell / "metadata.json").read_text())["format_details"] == {"int8_scheme": "dynamic-range"}
     assert "int8 speed raspberry-pi-5 int8: int8 as built" in r.stdout and "replaced by 'dynamic-range'" in r.stdout
     assert report["metrics"]["top1"] >= report["reference_metrics"]["top1"] - 0.02, report["metrics"]
+
+
+def test_no_speed_guard_keeps_int8_as_built_whatever_this_host_times(tmp_path, attention_model):
+    """The same model as above with --no-speed-guard: full-integer int8, nothing timed, no decision recorded — the
+    artifact a workstation with another CPU builds too."""
+    r = run_cli("convert", str(attention_model / "attention.keras"), "--target", "raspberry-pi-5", "--precision",
+                "int8", "--calib", str(attention_model / "calib.npz"), "--eval", str(attention_model / "eval.npz"),
+                "--out", str(tmp_path), "--no-speed-guard")
+    assert r.returncode == 0, r.stdout + r.stderr
+    cell = tmp_path / "attention" / "raspberry-pi-5" / "int8"
+    assert json.loads((cell / "report.json").read_text())["int8_speed"] is None
+    assert json.loads((cell / "metadata.json").read_text())["format_details"] == {"int8_scheme": "full-integer"}
+    assert "int8 speed" not in r.stdout and "trying faster int8 builds" not in r.stderr, r.stdout + r.stderr

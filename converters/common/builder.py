@@ -41,13 +41,15 @@ class Builder:
     """Builds each (format, precision) artifact once, from lazily made intermediates."""
 
     def __init__(self, src: SourceModel, recipe: Recipe, calibration, work: Path, search=None,
-                 threads: int | None = None):
+                 threads: int | None = None, speed_guard: bool = True):
         self.src, self.recipe, self.calibration, self.work = src, recipe, calibration, work
         # the run's mixed-precision request (converters/common/mixed_precision.Search): its Scorer judges every int8
         # build's speed variants (converters/common/speed_guard), and when ``search.layers`` it searches which
         # layers each int8 build keeps float. None: neither (only a zoo recipe's own layer classes are searched)
         self.search = search
         self.threads = threads or min(os.cpu_count() or 1, 4)  # for timing int8 against fp32
+        # False (--no-speed-guard): int8 is kept as built, so the artifact does not depend on this host's CPU
+        self.speed_guard = speed_guard
         self.progress = lambda msg: None  # the current cell's progress line (set by the pipeline)
         self.speed: dict[str, dict] = {}  # format -> speed_guard decision of its int8 artifact
         self._cache: dict[tuple[str, str], Path] = {}
@@ -142,7 +144,7 @@ class Builder:
                 made = out
                 out.mkdir()
                 self.export(fmt, precision, out)
-            if precision == "int8" and self.search is not None:
+            if precision == "int8" and self.search is not None and self.speed_guard:
                 made = self._not_slower(fmt, made)
             if made != out:
                 shutil.rmtree(out, ignore_errors=True)

@@ -143,7 +143,7 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
             eval_path=None, threads: int | None = None, prune: PruneSpec | None = None,
             train_path: str | None = None, custom_objects: str | None = None,
             input_shapes: dict[str, tuple[int, ...]] | None = None, fidelity: Mapping[str, float] | None = None,
-            mixed_precision: bool = False, max_accuracy_drop: float | None = None,
+            mixed_precision: bool = False, max_accuracy_drop: float | None = None, speed_guard: bool = True,
             reuse_from: Path | None = None, progress: Callable[[str], None] = lambda msg: None) -> ConvertSummary:
     """Convert ``model`` (a zoo name or model path, or a loaded source: edgekit.api) for every job into
     build/<model>/ (build/<model>-<method><percent>/ when pruned) and return that directory's summary: every
@@ -151,9 +151,10 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     ``fidelity`` overrides thresholds of the recipe's Fidelity (edgekit.reporting.fidelity) by field name.
     ``max_accuracy_drop`` (points of top-1 or a zoo metric; % for other metrics) or ``mixed_precision`` (the
     fidelity thresholds) makes every int8 build search which layers stay float (converters/common/mixed_precision)
-    on validation samples that are never verified on. ``reuse_from`` (a build root, e.g. build/) lends the
-    verified artifacts this run would build unchanged (edgekit.reporting.convert.lendable_reports) instead of
-    building them again."""
+    on validation samples that are never verified on. ``speed_guard`` False keeps every int8 build as built
+    instead of timing it against fp32 on this host (converters/common/speed_guard). ``reuse_from`` (a build
+    root, e.g. build/) lends the verified artifacts this run would build unchanged
+    (edgekit.reporting.convert.lendable_reports) instead of building them again."""
     check_supported(model, jobs, prune)
     started = time.perf_counter()
     calib = data_mod.load_data(calib_path, "calibration")
@@ -202,7 +203,7 @@ def convert(model: str | SourceModel, jobs: list[Job], out_root: Path, *, calib_
     with scratch_directory("edgekit-convert-") as tmp:
         search = search_request(src, recipe, data, thresholds, max_accuracy_drop, progress, searching) if any(
             j.precision == "int8" for j in jobs) else None
-        builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads)
+        builder = Builder(src, recipe, data.calibration, Path(tmp), search, threads, speed_guard)
         for i, job in enumerate(jobs, 1):
             t = job.target
             if (t.name, job.precision) in lent:

@@ -51,6 +51,10 @@ from edgekit.formats import PRECISIONS
               help="Search which layers every int8 build keeps float until it meets the fidelity thresholds "
               "(--min-snr-db, --min-cosine, --min-top1-agreement) on validation samples set aside from the data: "
               "the budget for data without labels.")
+@click.option("--no-speed-guard", "speed_guard", is_flag=True, flag_value=False, default=True,
+              help="Keep every int8 build as built: do not time it against fp32 on this machine and replace it with "
+              "a faster variant (e.g. LiteRT dynamic-range) when slower. This machine's CPU is not the device's: "
+              "with the flag, the artifact is the same whichever workstation builds it.")
 @click.option("--max-p99-ms", type=float, default=None, help="CI gate: exit 6 if any host p99 latency exceeds it.")
 @click.option("--max-size-mb", type=float, default=None, help="CI gate: exit 6 if any artifact is larger.")
 @click.option("--allow-degraded", is_flag=True,
@@ -64,8 +68,8 @@ from edgekit.formats import PRECISIONS
               help="Degraded when a class output's argmax agrees with fp32 on fewer held-out samples.")
 @click.pass_context
 def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, train_path, input_shape_specs,
-            custom_objects, out_dir, threads, as_json, max_accuracy_drop, mixed_precision, max_p99_ms, max_size_mb,
-            allow_degraded, min_snr_db, min_cosine, min_top1_agreement):
+            custom_objects, out_dir, threads, as_json, max_accuracy_drop, mixed_precision, speed_guard, max_p99_ms,
+            max_size_mb, allow_degraded, min_snr_db, min_cosine, min_top1_agreement):
     """Convert MODEL (a zoo name, .keras, SavedModel directory, .onnx or PyTorch .pt2) for one or more targets.
 
     \b
@@ -101,7 +105,7 @@ def convert(ctx, model, target_specs, precision, calib, eval_path, prune_text, t
         summary = run_convert(model, jobs, Path(out_dir), calib_path=calib, eval_path=eval_path,
                               threads=threads, prune=prune, train_path=train_path, custom_objects=custom_objects,
                               input_shapes=input_shapes, progress=progress, mixed_precision=mixed_precision,
-                              max_accuracy_drop=max_accuracy_drop,
+                              max_accuracy_drop=max_accuracy_drop, speed_guard=speed_guard,
                               fidelity={"min_snr_db": min_snr_db, "min_cosine": min_cosine,
                                         "min_top1_agreement": min_top1_agreement})
     from edgekit.reporting import fidelity

@@ -58,10 +58,12 @@ def lendable_reports(earlier_dir: Path, source_sha256: str, evaluation_sha256: s
                      calibration_sha256: str | None) -> dict[tuple[str, str], ConvertReport]:
     """The verified artifacts under ``earlier_dir`` that a run would build unchanged, by (target, precision):
     listed for this source and evaluation data (files unchanged), the same recipe, calibrated (if at all) on the
-    same data, neither pruned nor searched for float layers."""
+    same data, neither pruned nor searched for float layers, and (int8) timed by the speed guard as a default run
+    is, not kept as built by --no-speed-guard."""
     reports, _ = collect_reports(earlier_dir, source_sha256, evaluation_sha256)
     return {r.key: r for r in reports
             if not r.metadata.get("pruning") and not r.float_fallback and r.metadata.get("recipe") == recipe
+            and (r.precision != "int8" or r.int8_speed is not None)
             and (r.metadata.get("calibration") or {}).get("sha256", calibration_sha256) == calibration_sha256}
 
 
