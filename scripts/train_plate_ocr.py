@@ -27,12 +27,7 @@ OUT = Path(__file__).resolve().parents[1] / "edgekit" / "zoo" / "weights"
 
 def _render_chunk(args):
     seed, start, stop = args
-    images = np.empty((stop - start, plates.HEIGHT, plates.WIDTH, 3), np.float32)
-    texts = []
-    for j, i in enumerate(range(start, stop)):
-        images[j], text = plates.plate(seed, i, plate_ocr.photos("train"))  # plates.generate's, in chunks
-        texts.append(text)
-    return images, texts
+    return plates.generate(stop - start, seed, plate_ocr.photos("train"), start=start)
 
 
 def render_parallel(n: int, seed: int, workers: int) -> tuple[np.ndarray, list[str]]:

@@ -239,11 +239,12 @@ def plate(seed: int, index: int, photos: str) -> tuple[np.ndarray, str]:
     return render(text, rng, photos), text
 
 
-def generate(n: int, seed: int, photos: str) -> tuple[np.ndarray, list[str]]:
-    """``n`` plates from ``seed``: images (n, HEIGHT, WIDTH, 3) float32 and their texts. Deterministic."""
+def generate(n: int, seed: int, photos: str, start: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Plates ``start`` .. ``start + n - 1`` of ``seed``: images (n, HEIGHT, WIDTH, 3) float32 and their texts.
+    Deterministic: each plate depends only on (seed, index), so chunks rendered apart concatenate to one set."""
     images = np.empty((n, HEIGHT, WIDTH, 3), np.float32)
     texts = []
-    for i in range(n):
-        images[i], text = plate(seed, i, photos)
+    for j in range(n):
+        images[j], text = plate(seed, start + j, photos)
         texts.append(text)
     return images, texts
