@@ -72,7 +72,7 @@ def test_model_beats_eigenfaces_baseline(face_build):
 
 def test_int8_tflite_is_full_integer_unless_the_speed_guard_chose_otherwise_and_runs_by_name(face_build):
     """Full-integer int8 (int8 I/O), or dynamic-range (float I/O) where this host ran full-integer more than 1.1x
-    slower than fp32 (measured: AMD EPYC without VNNI 0.72 vs 0.64 ms; Intel hosts keep full-integer): the
+    slower than fp32 (measured: AMD EPYC without VNNI 0.72 vs 0.64 ms; where it is faster it stays full-integer): the
     metadata, the speed decision and the file itself must say the same."""
     model_dir, _ = face_build
     built = model_dir / "raspberry-pi-5" / "int8"
