@@ -54,12 +54,17 @@ def attention_model(tmp_path_factory, digits):
     return root
 
 
+def _convert_int8(model_dir, out, *extra: str):
+    """The attention model to LiteRT int8 for a Raspberry Pi 5, as a user runs it."""
+    return run_cli("convert", str(model_dir / "attention.keras"), "--target", "raspberry-pi-5", "--precision", "int8",
+                   "--calib", str(model_dir / "calib.npz"), "--eval", str(model_dir / "eval.npz"), "--out", str(out),
+                   *extra)
+
+
 def test_a_users_int8_slower_than_fp32_on_litert_becomes_dynamic_range(tmp_path, attention_model):
     """Full-integer int8 of attention + LayerNorm runs on LiteRT's slow int8 kernels (measured on tiny-transformer:
     3.5x fp32); with no search requested, the variant is judged by the fidelity thresholds on calibration samples."""
-    r = run_cli("convert", str(attention_model / "attention.keras"), "--target", "raspberry-pi-5", "--precision",
-                "int8", "--calib", str(attention_model / "calib.npz"), "--eval", str(attention_model / "eval.npz"),
-                "--out", str(tmp_path))
+    r = _convert_int8(attention_model, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     cell = tmp_path / "attention" / "raspberry-pi-5" / "int8"
     report = json.loads((cell / "report.json").read_text())
@@ -77,9 +82,7 @@ def test_a_users_int8_slower_than_fp32_on_litert_becomes_dynamic_range(tmp_path,
 def test_no_speed_guard_keeps_int8_as_built_whatever_this_host_times(tmp_path, attention_model):
     """The same model as above with --no-speed-guard: full-integer int8, nothing timed, no decision recorded — the
     artifact a workstation with another CPU builds too."""
-    r = run_cli("convert", str(attention_model / "attention.keras"), "--target", "raspberry-pi-5", "--precision",
-                "int8", "--calib", str(attention_model / "calib.npz"), "--eval", str(attention_model / "eval.npz"),
-                "--out", str(tmp_path), "--no-speed-guard")
+    r = _convert_int8(attention_model, tmp_path, "--no-speed-guard")
     assert r.returncode == 0, r.stdout + r.stderr
     cell = tmp_path / "attention" / "raspberry-pi-5" / "int8"
     assert json.loads((cell / "report.json").read_text())["int8_speed"] is None
