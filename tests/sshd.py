@@ -27,7 +27,7 @@ def _keygen(path: Path) -> None:
 
 
 class LoopbackSshd:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, log_level: str = "ERROR"):
         self.root, self.port, self.user = Path(root), free_port(), getpass.getuser()
         for name in ("host_key", "client_key"):
             _keygen(self.root / name)
@@ -39,7 +39,7 @@ class LoopbackSshd:
             f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {self.root / 'host_key'}",
             f"PidFile {self.root / 'sshd.pid'}", f"AuthorizedKeysFile {self.root / 'authorized_keys'}",
             "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-            "UsePAM no", "StrictModes no", "PermitRootLogin prohibit-password", "LogLevel ERROR",
+            "UsePAM no", "StrictModes no", "PermitRootLogin prohibit-password", f"LogLevel {log_level}",
             f"SetEnv PATH={os.environ.get('PATH', '/usr/bin:/bin')}", "",
         ]))
         if os.geteuid() == 0:
@@ -65,6 +65,21 @@ class LoopbackSshd:
 
     def url(self, path: Path | str) -> str:
         return f"ssh://{self.user}@127.0.0.1:{self.port}{path}"
+
+    def logins(self) -> int:
+        """How many connections authenticated so far (sshd logs each at LogLevel INFO and above)."""
+        return (self.root / "sshd.log").read_text(errors="replace").count("Accepted publickey")
+
+    def sessions(self) -> list[int]:
+        """The pids of the connections open now: sshd serves each in a child process."""
+        children = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                if f"\nPPid:\t{self.proc.pid}\n" in status.read_text():
+                    children.append(int(status.parent.name))
+            except OSError:
+                continue
+        return children
 
     def stop(self) -> None:
         self.proc.terminate()

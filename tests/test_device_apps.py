@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -138,6 +139,48 @@ def test_flash_to_several_devices_in_parallel(inventory, bundles):
     r = run_cli("flash", str(bundles["int8"]), "pi", "card", "--inventory", inventory["path"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("face-id release") == 2 and (inventory["card"] / "current" / "app" / "app.py").is_file()
+
+
+def _wait_for_no_session(server, seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while server.sessions() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server.sessions()
+
+
+def test_one_command_authenticates_once_and_leaves_no_connection_open(bundles, tmp_path):
+    """A flash sends ~8 commands; they share one SSH connection (ControlMaster), closed when the flash ends. A user
+    whose ssh_options set ControlMaster keeps their own choice: then every command connects anew."""
+    from tests.sshd import LoopbackSshd
+
+    (tmp_path / "sshd").mkdir()
+    server = LoopbackSshd(tmp_path / "sshd", log_level="INFO")  # INFO: sshd logs each authentication
+    tmp = Path(tempfile.mkdtemp(prefix="ek-"))  # the commands' own TMPDIR: the sockets' directories go there
+    try:
+        inv = ["--inventory", str(_inventory(server, tmp_path / "inv.toml", "box", tmp_path / "box"))]
+        r = run_cli("flash", str(bundles["int8"]), "box", *inv, env={"TMPDIR": str(tmp)})
+        assert r.returncode == 0 and "verifying and switching" in r.stderr, r.stderr
+        assert server.logins() == 1 and _wait_for_no_session(server) == [], (server.logins(), server.sessions())
+        r = run_cli("run", *inv, "box", "--demo", env={"TMPDIR": str(tmp)})
+        assert r.returncode == 0 and "probe 11 (stranger): rejected" in r.stdout, r.stderr
+        assert server.logins() == 2 and _wait_for_no_session(server) == []
+        assert [list(d.iterdir()) for d in tmp.iterdir()] == [[]]  # edgekit-ssh-<uid>, no socket left in it
+
+        unshared = tmp_path / "unshared.toml"
+        unshared.write_text(Path(inv[1]).read_text().replace("ssh_options = [", 'ssh_options = ["-o", "ControlMaster=no", '))
+        r = run_cli("flash", str(bundles["fp32"]), "box", "--inventory", str(unshared))
+        assert r.returncode == 0 and "verifying and switching" in r.stderr, r.stderr
+        assert server.logins() - 2 >= 6, server.logins()  # mkdir, Python, readlink, upload, check, activate
+        # a temporary directory too deep for a socket's path: no sharing, and the flash works as without it
+        deep = tmp / ("d" * 90)
+        deep.mkdir()
+        before = server.logins()
+        r = run_cli("flash", str(bundles["int8"]), "box", *inv, env={"TMPDIR": str(deep)})
+        assert r.returncode == 0 and "verifying and switching" in r.stderr, r.stderr
+        assert server.logins() - before >= 6, server.logins()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_unreachable_device_and_refused_key_are_clear_errors(sshd, bundles, tmp_path):

@@ -61,6 +61,17 @@ def _convert_int8(model_dir, out, *extra: str):
                    *extra)
 
 
+def _lent_to_a_default_run(model_dir) -> bool:
+    """Whether a default run (prune-sweep's reuse of earlier artifacts) would take the int8 cell as its own."""
+    from edgekit.reporting.convert import lendable_reports
+
+    cell = json.loads((model_dir / "raspberry-pi-5" / "int8" / "report.json").read_text())
+    meta = cell["metadata"]
+    lent = lendable_reports(model_dir, meta["source"]["sha256"], cell["evaluation"]["sha256"], meta["recipe"],
+                            meta["calibration"]["sha256"])
+    return ("raspberry-pi-5", "int8") in lent
+
+
 def test_a_users_int8_slower_than_fp32_on_litert_becomes_dynamic_range(tmp_path, attention_model):
     """Full-integer int8 of attention + LayerNorm runs on LiteRT's slow int8 kernels (measured on tiny-transformer:
     3.5x fp32); with no search requested, the variant is judged by the fidelity thresholds on calibration samples."""
@@ -77,6 +88,7 @@ def test_a_users_int8_slower_than_fp32_on_litert_becomes_dynamic_range(tmp_path,
     assert json.loads((cell / "metadata.json").read_text())["format_details"] == {"int8_scheme": "dynamic-range"}
     assert "int8 speed raspberry-pi-5 int8: int8 as built" in r.stdout and "replaced by 'dynamic-range'" in r.stdout
     assert report["metrics"]["top1"] >= report["reference_metrics"]["top1"] - 0.02, report["metrics"]
+    assert _lent_to_a_default_run(tmp_path / "attention")
 
 
 def test_no_speed_guard_keeps_int8_as_built_whatever_this_host_times(tmp_path, attention_model):
@@ -88,3 +100,5 @@ def test_no_speed_guard_keeps_int8_as_built_whatever_this_host_times(tmp_path, a
     assert json.loads((cell / "report.json").read_text())["int8_speed"] is None
     assert json.loads((cell / "metadata.json").read_text())["format_details"] == {"int8_scheme": "full-integer"}
     assert "int8 speed" not in r.stdout and "trying faster int8 builds" not in r.stderr, r.stdout + r.stderr
+    # a default run would have timed it: it is not lent to one as if it had been
+    assert not _lent_to_a_default_run(tmp_path / "attention")

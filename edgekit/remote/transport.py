@@ -13,8 +13,9 @@ import signal
 import subprocess
 from pathlib import Path
 
-from edgekit.remote.address import Device
 from edgekit.errors import EdgekitError
+from edgekit.remote._shared_ssh import SharedConnection, start_shared, user_manages_sharing
+from edgekit.remote.address import Device
 
 SSH_UNREACHABLE = 255  # what ssh exits with when it cannot connect or authenticate
 # ssh also exits 255 when the remote process dies of a signal; run there as a child of sh, such a death becomes
@@ -52,6 +53,8 @@ def _tool(name: str, package: str) -> str:
 class Transport:
     def __init__(self, device: Device):
         self.device = device
+        self._shared: SharedConnection | None = None  # one SSH connection for all commands (remote/_shared_ssh.py)
+        self._share_tried = False
 
     def command(self, argv: list[str]) -> list[str]:
         """The local argv that runs ``argv`` on the device."""
@@ -60,12 +63,23 @@ class Transport:
         ssh = [_tool("ssh", "openssh-client"), *self._ssh_options(), self.device.destination]
         return [*ssh, "--", shlex.join(["sh", "-c", _SIGNAL_STATUS, "edgekit", *argv])]
 
-    def _ssh_options(self) -> list[str]:
+    def _connection_options(self) -> list[str]:
         d = self.device
         opts = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
         if d.port:
             opts += ["-p", str(d.port)]
         return opts + list(d.ssh_options)
+
+    def _ssh_options(self) -> list[str]:
+        """The connection's options, through this Transport's shared connection (started by the first command)."""
+        if not self._share_tried:
+            self._share_tried = True
+            if not user_manages_sharing(self.device.ssh_options):
+                self._shared, failed = start_shared(_tool("ssh", "openssh-client"), self._connection_options(),
+                                                    self.device.destination)
+                if failed is not None:  # cannot connect: the error any command would get; otherwise go unshared
+                    self.check_reachable(failed)
+        return self._connection_options() + (self._shared.options if self._shared else [])
 
     def run(self, argv: list[str], *, check: bool = True, capture: bool = True, timeout: float | None = 600,
             what: str = "") -> subprocess.CompletedProcess:
