@@ -1,6 +1,7 @@
 """ONNX models nobody here wrote: PaddleOCR's text-direction classifier and recogniser as rapidocr ships them on
 PyPI (opsets 11 and 12, inputs [-1, 3, ?, ?]), fed real photographs (scikit-learn's sample images), through the
-ONNX and OpenVINO targets at every precision."""
+ONNX and OpenVINO targets at every precision; and Silero VAD (the silero-vad wheel), whose inputs are not
+batch-first."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ def test_dynamic_dims_need_an_input_shape_and_get_a_clear_error(tmp_path, photos
 
 
 # the recogniser (3.8 min: six cells written, onnx2tf's failure for the Pis) runs with -m slow, to keep CI's time
+def test_inputs_that_are_not_batch_first_are_refused_up_front_by_name(tmp_path):
+    """Silero VAD (the silero-vad wheel): a recurrent state (2, batch, 128) in PyTorch's layout and a scalar sample
+    rate. edgekit's data files and runtimes take every input's batch first; fixing the batch first (ONNX Runtime's
+    make_dynamic_shape_fixed) used to end in a data-shape error asking for state as (N, 1, 128)."""
+    model = package_file("silero-vad", "data/silero_vad_16k_op15.onnx", "Silero VAD")
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--precision", "fp32", "--input-shape",
+                "input=1x512", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert ("ERROR: silero_vad_16k_op15.onnx has inputs whose first dimension is not the batch, which edgekit "
+            "cannot convert yet: 'state' (2, ?, 128), 'sr' (). Got: inputs input (?, ?), state (2, ?, 128), sr ()"
+            ) in r.stderr, r.stderr
+    assert "TIP: edgekit stacks samples along every input's first dimension." in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("name, path, width", [("classifier", CLS, 192),
                                                pytest.param("recogniser", REC, 320, marks=pytest.mark.slow)])
 def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, path, width):

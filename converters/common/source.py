@@ -220,6 +220,7 @@ def with_input_shapes(inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...
                       where: str) -> list[TensorInfo]:
     """The inputs with the user's --input-shape fixes applied; every dimension but the batch must then be static
     (edge targets compile static shapes)."""
+    _check_batch_first(inputs, where)
     shapes = dict(shapes or {})
     names = [t.name for t in inputs]
     unknown = sorted(set(shapes) - set(names))
@@ -247,6 +248,23 @@ def with_input_shapes(inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...
                 "device will see), or re-export the model with fixed input sizes.")
         out.append(t)
     return out
+
+
+def _check_batch_first(inputs: list[TensorInfo], where: str) -> None:
+    """Every input's first dimension is the batch: data files stack samples along it, and every runtime, calibrator
+    and converter here slices it. An input without one — a scalar, or a first dimension fixed at more than 1 while
+    another input's batch is open or 1 (a PyTorch RNN state is (layers, batch, hidden)) — would otherwise fail
+    later with a data-shape message that asks for the wrong thing."""
+    open_or_one = [t for t in inputs if t.shape and t.shape[0] in (None, 1)]
+    odd = [t for t in inputs if not t.shape or (open_or_one and t.shape[0] not in (None, 1))]
+    if odd:
+        raise UsageError(
+            f"{where} has input{'s' if len(odd) > 1 else ''} whose first dimension is not the batch, which edgekit "
+            f"cannot convert yet: {', '.join(f'{t.name!r} {_shown(t.shape)}' for t in odd)}.",
+            got="inputs " + ", ".join(f"{t.name} {_shown(t.shape)}" for t in inputs),
+            tip="edgekit stacks samples along every input's first dimension. Export the model with batch-first "
+            "inputs (a recurrent state as (batch, layers, hidden), transposed inside the model; a scalar as a "
+            "(batch, 1) input or a constant).")
 
 
 def _shown(shape) -> str:

@@ -29,8 +29,11 @@ DATA_PACKAGES = {
     "ddddocr": ("1.6.1", True),
     # scikit-image's sample photos (in its wheel): the scenes around plate-ocr's rendered plates
     "scikit-image": ("0.26.0", True),
+    # Silero VAD's ONNX models (a recurrent state (2, batch, 128) and a scalar sample rate): the corpus's model
+    # whose inputs are not batch-first; silero-vad's own code (which needs torchaudio) is never imported
+    "silero-vad": ("6.2.3", True),
 }
-IMPORT_NAMES = {"scikit-image": "skimage"}  # where a distribution's files live, when not under its own name
+IMPORT_NAMES = {"scikit-image": "skimage", "silero-vad": "silero_vad"}  # where a distribution's files live, when not under its own name
 
 
 def no_deps_requirements() -> list[str]:
