@@ -67,7 +67,7 @@ class LoopbackSshd:
         return f"ssh://{self.user}@127.0.0.1:{self.port}{path}"
 
     def logins(self) -> int:
-        """How many connections authenticated so far (sshd logs each at LogLevel INFO and above)."""
+        """How many connections authenticated so far (sshd logs each at LogLevel INFO or more verbose)."""
         return (self.root / "sshd.log").read_text(errors="replace").count("Accepted publickey")
 
     def sessions(self) -> list[int]:
