@@ -76,6 +76,41 @@ def test_inputs_that_are_not_batch_first_are_refused_up_front_by_name(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_recurrent_state_of_batch_one_beside_an_open_sequence_converts(tmp_path):
+    """Silero VAD's sequence model: input (sequence_length, 576) beside its LSTM state h, c fixed at (1, 1, 128). The
+    batch is the one the state fixes (edgekit.runtime.static_batch), not 64 from the first input alone: the fp32
+    reference used to fail with "Input 'h' has the wrong shape". Real inputs: espeak-ng speech windows and the
+    states the model itself carries from window to window."""
+    import onnxruntime as ort
+
+    from edgekit.zoo.tiny_transformer.speech import make_clip
+
+    model = package_file("silero-vad", "data/silero_vad_16k_sequence.onnx", "Silero VAD")
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    for name, split in (("calib", "train"), ("eval", "heldout")):
+        feeds = {"input": [], "h": [], "c": []}
+        for clip in range(4):
+            audio = make_clip(split, clip)[0].astype(np.float32)
+            h = c = np.zeros((1, 1, 128), np.float32)
+            for start in range(0, len(audio) - 576 + 1, 512):
+                window = audio[None, start:start + 576]
+                for key, value in (("input", window), ("h", h), ("c", c)):
+                    feeds[key].append(value[0])
+                _, h, c = session.run(None, {"input": window, "h": h, "c": c})
+        np.savez(tmp_path / f"{name}.npz", **{k: np.stack(v) for k, v in feeds.items()})
+    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--target", "intel-core-ultra-npu",
+                "--precision", "fp16", "--calib", str(tmp_path / "calib.npz"), "--eval", str(tmp_path / "eval.npz"),
+                "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    for target in ("jetson-orin-nano", "intel-core-ultra-npu"):
+        cell = tmp_path / "out" / "silero_vad_16k_sequence" / target / "fp16"
+        report = json.loads((cell / "report.json").read_text())
+        assert report["evaluation"]["samples"] == 124, report["evaluation"]
+        assert min(report["agreement"]["snr_db"].values()) > 40, (target, report["agreement"])
+        inputs = {i["name"]: i["shape"] for i in json.loads((cell / "metadata.json").read_text())["inputs"]}
+        assert inputs == {"input": [1, 576], "h": [1, 1, 128], "c": [1, 1, 128]}, inputs
+
+
 @pytest.mark.parametrize("name, path, width", [("classifier", CLS, 192),
                                                pytest.param("recogniser", REC, 320, marks=pytest.mark.slow)])
 def test_paddleocr_models_convert_at_every_precision(tmp_path, photos, name, path, width):

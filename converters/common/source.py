@@ -18,7 +18,7 @@ from edgekit._fs import file_sha256, scratch_directory
 from edgekit._lazy import quiet_tensorflow, require
 from edgekit.converters.backend import ONNX, SAVED_MODEL, TORCH_PROGRAM
 from edgekit.errors import InputFileError, UsageError, did_you_mean, summarize
-from edgekit.runtime import TensorInfo, run_in_batches
+from edgekit.runtime import TensorInfo, run_in_batches, static_batch
 
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 # source kind -> the intermediates it can be made into: TensorFlow sources become a SavedModel (and ONNX through
@@ -213,7 +213,7 @@ def _signature_predict(signature, inputs) -> Predict:
         out = signature(**{t.name: tf.constant(feeds[t.name], tf.as_dtype(t.dtype)) for t in inputs})
         return {k: v.numpy() for k, v in out.items()}
 
-    return lambda feeds: run_in_batches(run, feeds, inputs[0].shape[0] or 64)
+    return lambda feeds: run_in_batches(run, feeds, static_batch(inputs) or 64)
 
 
 def with_input_shapes(inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]] | None,

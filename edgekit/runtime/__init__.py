@@ -57,13 +57,19 @@ class Session:
 
     @property
     def batch(self) -> int | None:
-        """The static batch size of the first input, or None when it is dynamic."""
-        first = self.inputs[0].shape
-        return first[0] if first else None
+        """The inputs' static batch size (static_batch), or None when it is dynamic."""
+        return static_batch(self.inputs)
 
     def predict(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run a whole batch, splitting it into the model's static batch when it has one."""
         return run_in_batches(self.run, feeds, self.batch)
+
+
+def static_batch(inputs: list[TensorInfo]) -> int | None:
+    """The batch size the inputs fix: the first dimension of the first input that fixes one (an input whose batch
+    is open takes that size too: ONNX models declare a recurrent state's batch as 1 beside an open sequence), or
+    None when every input's batch is open."""
+    return next((t.shape[0] for t in inputs if t.shape and t.shape[0] is not None), None)
 
 
 def as_model_input(x: np.ndarray) -> np.ndarray:
