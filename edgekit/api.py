@@ -59,9 +59,10 @@ def convert(model, targets: str | Sequence[str] = "all", precision: str | None =
                               mixed_precision=mixed_precision, max_accuracy_drop=max_accuracy_drop,
                               speed_guard=speed_guard)
     if summary.failed and raise_on_failure:
+        from edgekit.reporting.records import failures_line
+
         error = ConversionError(
-            f"{len(summary.failed)} of the requested conversions failed: "
-            + "; ".join(f"{f.name}: {f.error}" for f in summary.failed),
+            failures_line(summary.failed),
             got=", ".join(f"{f.target} {f.precision}" for f in summary.failed),
             tip="The other artifacts are verified and written; pass raise_on_failure=False to get the summary.")
         error.summary = summary

@@ -79,7 +79,7 @@ def test_inputs_that_are_not_batch_first_are_refused_up_front_by_name(tmp_path):
 def test_a_recurrent_state_of_batch_one_beside_an_open_sequence_converts(tmp_path):
     """Silero VAD's sequence model: input (sequence_length, 576) beside its LSTM state h, c fixed at (1, 1, 128). The
     batch is the one the state fixes (edgekit.runtime.static_batch), not 64 from the first input alone: the fp32
-    reference used to fail with "Input 'h' has the wrong shape". Real inputs: espeak-ng speech windows and the
+    reference used to fail with "Input 'h' has the wrong shape", so nothing converted. Real inputs: espeak-ng speech windows and the
     states the model itself carries from window to window."""
     import onnxruntime as ort
 
@@ -98,10 +98,15 @@ def test_a_recurrent_state_of_batch_one_beside_an_open_sequence_converts(tmp_pat
                     feeds[key].append(value[0])
                 _, h, c = session.run(None, {"input": window, "h": h, "c": c})
         np.savez(tmp_path / f"{name}.npz", **{k: np.stack(v) for k, v in feeds.items()})
-    r = run_cli("convert", str(model), "--target", "jetson-orin-nano", "--target", "intel-core-ultra-npu",
-                "--precision", "fp16", "--calib", str(tmp_path / "calib.npz"), "--eval", str(tmp_path / "eval.npz"),
+    targets = ("jetson-orin-nano", "intel-core-ultra-npu", "raspberry-pi-5", "raspberry-pi-4")
+    r = run_cli("convert", str(model), *(a for t in targets for a in ("--target", t)), "--precision", "fp16",
+                "--calib", str(tmp_path / "calib.npz"), "--eval", str(tmp_path / "eval.npz"),
                 "--out", str(tmp_path / "out"))
-    assert r.returncode == 0, r.stdout + r.stderr
+    # onnx2tf cannot translate its STFT convolution (stride 128) for LiteRT: both Pis fail for that one reason,
+    # which the closing error gives once, naming both cells
+    error = next(line for line in r.stderr.splitlines() if line.startswith("ERROR: "))
+    assert r.returncode == 4 and error.startswith("ERROR: 2 of the requested conversions failed: raspberry-pi-"), error
+    assert error.count("onnx2tf could not translate the ONNX model") == 1 and "ONNX node None" not in error, error
     for target in ("jetson-orin-nano", "intel-core-ultra-npu"):
         cell = tmp_path / "out" / "silero_vad_16k_sequence" / target / "fp16"
         report = json.loads((cell / "report.json").read_text())

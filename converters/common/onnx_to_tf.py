@@ -71,7 +71,8 @@ def _reason(exc: BaseException) -> str:
     node = next((line.split("name=", 1)[1].strip("'\"") for line in lines if line.startswith("• name=")), None)
     text = [line for line in lines if line and not line.startswith(("File ", "•", "raise ", "Call arguments"))]
     reason = max(text, key=len)[:300] if text else summarize(exc)
-    return f"{reason} at ONNX node {node}" if node else reason
+    # a Keras layer onnx2tf made without a name prints "name=None": no node to point at
+    return f"{reason} at ONNX node {node}" if node not in (None, "", "None") else reason
 
 
 def _output_map(tf_names: list[str], onnx_names: list[str]) -> dict[str, str]:

@@ -159,9 +159,9 @@ def _fail_if_any_cell_failed(summary) -> None:
     """Every cell was attempted and the reports are written; a run with a failed cell still exits nonzero."""
     if summary.failed:
         from edgekit.errors import ConversionError
+        from edgekit.reporting.records import failures_line
 
         raise ConversionError(
-            f"{len(summary.failed)} of the requested conversions failed: "
-            + "; ".join(f"{f.name}: {f.error}" for f in summary.failed),
+            failures_line(summary.failed),
             tip=("The other artifacts are verified and written" if summary.artifacts else "No artifact was written")
             + "; run again with --debug for the failed ones' tracebacks.")

@@ -195,6 +195,16 @@ class FailedCell:
         return f"{self.target} {self.precision}"
 
 
+def failures_line(failed: list[FailedCell]) -> str:
+    """One line for a run's failed cells; cells that failed for the same reason (onnx2tf cannot translate the
+    model: every LiteRT cell) are named together, so the reason is printed once."""
+    names: dict[str, list[str]] = {}
+    for f in failed:
+        names.setdefault(f.error, []).append(f.name)
+    return (f"{len(failed)} of the requested conversions failed: "
+            + "; ".join(f"{', '.join(cells)}: {error}" for error, cells in names.items()))
+
+
 @dataclass(frozen=True)
 class ConvertSummary:
     """``build/<model>/summary.json``: every verified artifact in the model directory, whichever run made it."""
