@@ -79,8 +79,8 @@ def test_inputs_that_are_not_batch_first_are_refused_up_front_by_name(tmp_path):
 def test_a_recurrent_state_of_batch_one_beside_an_open_sequence_converts(tmp_path):
     """Silero VAD's sequence model: input (sequence_length, 576) beside its LSTM state h, c fixed at (1, 1, 128). The
     batch is the one the state fixes (edgekit.runtime.static_batch), not 64 from the first input alone: the fp32
-    reference used to fail with "Input 'h' has the wrong shape", so nothing converted. Real inputs: espeak-ng speech windows and the
-    states the model itself carries from window to window."""
+    reference used to fail with "Input 'h' has the wrong shape", so nothing converted. Real inputs: espeak-ng speech
+    windows and the states the model itself carries from window to window."""
     import onnxruntime as ort
 
     from edgekit.zoo.tiny_transformer.speech import make_clip

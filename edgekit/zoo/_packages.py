@@ -33,7 +33,8 @@ DATA_PACKAGES = {
     # whose inputs are not batch-first; silero-vad's own code (which needs torchaudio) is never imported
     "silero-vad": ("6.2.3", True),
 }
-IMPORT_NAMES = {"scikit-image": "skimage", "silero-vad": "silero_vad"}  # where a distribution's files live, when not under its own name
+# where a distribution's files live, when not under its own name
+IMPORT_NAMES = {"scikit-image": "skimage", "silero-vad": "silero_vad"}
 
 
 def no_deps_requirements() -> list[str]:
