@@ -74,6 +74,12 @@ def test_inputs_that_are_not_batch_first_are_refused_up_front_by_name(tmp_path):
             ) in r.stderr, r.stderr
     assert "TIP: edgekit stacks samples along every input's first dimension." in r.stderr
     assert not (tmp_path / "out").exists()
+    # its OpenVINO export fixes every size: the state's first dimension (2) is still not the batch the input's is (1)
+    model = package_file("silero-vad", "data/silero_vad_openvino_16k.onnx", "Silero VAD")
+    r = run_cli("convert", str(model), "--target", "intel-core-ultra-npu", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and ("ERROR: silero_vad_openvino_16k.onnx has an input whose first dimension is not the "
+                                  "batch, which edgekit cannot convert yet: 'state' (2, 1, 128).") in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_recurrent_state_of_batch_one_beside_an_open_sequence_converts(tmp_path):

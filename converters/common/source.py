@@ -259,8 +259,8 @@ def _check_batch_first(inputs: list[TensorInfo], where: str) -> None:
     odd = [t for t in inputs if not t.shape or (open_or_one and t.shape[0] not in (None, 1))]
     if odd:
         raise UsageError(
-            f"{where} has input{'s' if len(odd) > 1 else ''} whose first dimension is not the batch, which edgekit "
-            f"cannot convert yet: {', '.join(f'{t.name!r} {_shown(t.shape)}' for t in odd)}.",
+            f"{where} has {'inputs' if len(odd) > 1 else 'an input'} whose first dimension is not the batch, which "
+            f"edgekit cannot convert yet: {', '.join(f'{t.name!r} {_shown(t.shape)}' for t in odd)}.",
             got="inputs " + ", ".join(f"{t.name} {_shown(t.shape)}" for t in inputs),
             tip="edgekit stacks samples along every input's first dimension. Export the model with batch-first "
             "inputs (a recurrent state as (batch, layers, hidden), transposed inside the model; a scalar as a "
